@@ -1,0 +1,124 @@
+//! Errors from the cty value codecs, carrying the path to the offending value so that a
+//! diagnostic can point at the attribute Terraform (or a provider author) got wrong.
+
+use std::fmt;
+
+/// One step into a value: an object attribute, a map key, or a list/set/tuple position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PathStep {
+    Attr(String),
+    Key(String),
+    Index(u64),
+}
+
+/// A path rendered the way Terraform users read it: `.bundle[0].options["x"]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Path(pub Vec<PathStep>);
+
+impl Path {
+    pub fn steps(&self) -> &[PathStep] {
+        &self.0
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Display for Path {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for step in &self.0 {
+            match step {
+                PathStep::Attr(name) => write!(f, ".{name}")?,
+                PathStep::Key(key) => write!(f, "[{key:?}]")?,
+                PathStep::Index(i) => write!(f, "[{i}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `".a.b: "` for a nested path, nothing at the root, so messages read naturally either way.
+fn at(path: &Path) -> String {
+    if path.is_root() {
+        String::new()
+    } else {
+        format!("{path}: ")
+    }
+}
+
+#[derive(thiserror::Error, Debug, Clone, PartialEq)]
+pub enum CodecError {
+    /// The input (or the value being encoded) has a different shape than the schema type.
+    #[error("{}expected {expected}, found {found}", at(.path))]
+    Mismatch {
+        path: Path,
+        expected: String,
+        found: String,
+    },
+    /// The bytes are not a well-formed encoding (truncated, bad UTF-8, trailing data, ...).
+    #[error("{}{message}", at(.path))]
+    Malformed { path: Path, message: String },
+    /// A cty type description (schema `type` bytes or a dynamic value's type) is invalid.
+    #[error("invalid type description: {0}")]
+    InvalidType(String),
+}
+
+impl CodecError {
+    /// The path of the offending value; empty for the root and for type-description errors.
+    pub fn path(&self) -> &Path {
+        static ROOT: Path = Path(Vec::new());
+        match self {
+            CodecError::Mismatch { path, .. } | CodecError::Malformed { path, .. } => path,
+            CodecError::InvalidType(_) => &ROOT,
+        }
+    }
+
+    pub(crate) fn mismatch(
+        path: &[PathStep],
+        expected: impl fmt::Display,
+        found: impl Into<String>,
+    ) -> Self {
+        CodecError::Mismatch {
+            path: Path(path.to_vec()),
+            expected: expected.to_string(),
+            found: found.into(),
+        }
+    }
+
+    pub(crate) fn malformed(path: &[PathStep], message: impl Into<String>) -> Self {
+        CodecError::Malformed {
+            path: Path(path.to_vec()),
+            message: message.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_path() {
+        let e = CodecError::mismatch(
+            &[
+                PathStep::Attr("bundle".into()),
+                PathStep::Index(0),
+                PathStep::Attr("version".into()),
+            ],
+            "string",
+            "integer",
+        );
+        assert_eq!(
+            e.to_string(),
+            ".bundle[0].version: expected string, found integer"
+        );
+
+        let e = CodecError::malformed(&[PathStep::Key("a b".into())], "truncated");
+        assert_eq!(e.to_string(), "[\"a b\"]: truncated");
+
+        let e = CodecError::malformed(&[], "trailing bytes");
+        assert_eq!(e.to_string(), "trailing bytes");
+        assert!(e.path().is_root());
+    }
+}

@@ -1,0 +1,29 @@
+//! What a provider author touches: values, types, and (as they land) schemas, diagnostics and
+//! the provider/resource traits.
+
+pub mod codec_error;
+pub mod json;
+mod json_text;
+pub mod msgpack;
+pub mod number;
+pub mod types;
+pub mod value;
+
+pub use codec_error::{CodecError, Path, PathStep};
+pub use types::Type;
+pub use value::{Number, Value};
+
+pub mod context;
+pub mod diagnostics;
+pub mod model;
+pub mod plan;
+pub mod poll;
+pub mod resource;
+pub mod schema;
+pub mod server;
+pub mod settings;
+pub mod validators;
+
+pub use context::Ctx;
+pub use diagnostics::{AttrPath, Diagnostic, Diagnostics};
+pub use resource::{Failure, Outcome, Provider, Resource, Typed};

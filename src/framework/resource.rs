@@ -1,0 +1,326 @@
+//! The traits a provider author implements, and the adapter that turns a typed resource into
+//! the value-level operations the protocol server needs.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::context::Ctx;
+use super::diagnostics::{Diagnostic, Diagnostics};
+use super::model;
+use super::schema::{Block, Nesting, Schema, TIMEOUTS_BLOCK};
+use super::{Type, Value};
+
+/// A failed operation: diagnostics for the user, and the object as far as it got, so that an id
+/// the API already returned reaches Terraform's state (which then marks it tainted).
+#[derive(Debug)]
+pub struct Failure<M> {
+    pub diagnostics: Diagnostics,
+    pub state: Option<M>,
+}
+
+impl<M> Failure<M> {
+    pub fn new(summary: impl Into<String>, detail: impl Into<String>) -> Self {
+        Diagnostic::error(summary, detail).into()
+    }
+    /// Keeps the object in state despite the error.
+    pub fn with_state(mut self, state: M) -> Self {
+        self.state = Some(state);
+        self
+    }
+}
+
+impl<M> From<Diagnostic> for Failure<M> {
+    fn from(d: Diagnostic) -> Self {
+        Failure {
+            diagnostics: d.into(),
+            state: None,
+        }
+    }
+}
+
+impl<M> From<Diagnostics> for Failure<M> {
+    fn from(diagnostics: Diagnostics) -> Self {
+        Failure {
+            diagnostics,
+            state: None,
+        }
+    }
+}
+
+pub type Outcome<T, M> = Result<T, Failure<M>>;
+
+/// A managed resource, written in terms of its own model struct (one field per attribute).
+#[async_trait]
+pub trait Resource: Send + Sync + 'static {
+    type Model: Serialize + DeserializeOwned + Default + Send + Sync;
+
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> Schema;
+
+    /// Checks across attributes that single-attribute validators cannot express. `config` may
+    /// hold unknown values: judge only what is known.
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+
+    async fn create(&self, ctx: &Ctx, plan: Self::Model) -> Outcome<Self::Model, Self::Model>;
+    /// `Ok(None)` means the object is gone: Terraform drops it from state and plans a create.
+    async fn read(&self, ctx: &Ctx, state: Self::Model) -> Outcome<Option<Self::Model>, Self::Model>;
+    async fn update(&self, ctx: &Ctx, prior: Self::Model, plan: Self::Model) -> Outcome<Self::Model, Self::Model>;
+    async fn delete(&self, ctx: &Ctx, state: Self::Model) -> Outcome<(), Self::Model>;
+
+    /// The state Terraform reads after `terraform import <addr> <id>`: by default just the id.
+    fn import_stub(&self, id: &str) -> Result<BTreeMap<String, Value>, Diagnostic> {
+        Ok(BTreeMap::from([("id".to_string(), Value::from(id))]))
+    }
+}
+
+/// A provider: its configuration block and its resources.
+#[async_trait]
+pub trait Provider: Send + Sync + 'static {
+    /// The name in `provider "<name>"` and the prefix of its resource types.
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> Schema;
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+    /// Called once per process with the fully known provider block; builds the API client.
+    async fn configure(&self, config: &Value) -> Diagnostics;
+    fn resources(&self) -> Vec<Box<dyn AnyResource>>;
+}
+
+/// The value-level face of a resource, as the protocol server calls it.
+#[async_trait]
+pub trait AnyResource: Send + Sync {
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> &Schema;
+    fn ty(&self) -> &Type;
+    fn validate(&self, config: &Value, diags: &mut Diagnostics);
+    async fn create(&self, ctx: &Ctx, planned: &Value) -> (Value, Diagnostics);
+    async fn read(&self, ctx: &Ctx, state: &Value) -> (Value, Diagnostics);
+    async fn update(&self, ctx: &Ctx, prior: &Value, planned: &Value) -> (Value, Diagnostics);
+    async fn delete(&self, ctx: &Ctx, state: &Value) -> (Value, Diagnostics);
+    fn import_stub(&self, id: &str) -> (Value, Diagnostics);
+    /// How long an operation on this object may take: `timeouts.<op>` or the schema default.
+    fn timeout(&self, state: &Value, op: &str) -> Duration;
+}
+
+/// Wraps a typed resource, with its schema built once.
+pub struct Typed<R: Resource> {
+    inner: R,
+    schema: Schema,
+    ty: Type,
+}
+
+impl<R: Resource> Typed<R> {
+    pub fn boxed(inner: R) -> Box<dyn AnyResource> {
+        let schema = inner.schema();
+        let ty = schema.ty();
+        Box::new(Typed { inner, schema, ty })
+    }
+
+    fn decode(&self, v: &Value) -> Result<R::Model, Diagnostics> {
+        model::from_value(v).map_err(Diagnostics::from)
+    }
+
+    /// The model back as a value of the schema's type, carrying over what the model does not
+    /// hold (the `timeouts` block) from `like`.
+    fn encode(&self, m: &R::Model, like: &Value) -> Result<Value, Diagnostics> {
+        let mut v = model::to_value(m, &self.ty).map_err(Diagnostics::from)?;
+        if let (Value::Object(out), Value::Object(src)) = (&mut v, like) {
+            if let Some(t) = src.get(TIMEOUTS_BLOCK) {
+                if self.schema.block.blocks.contains_key(TIMEOUTS_BLOCK) {
+                    out.insert(TIMEOUTS_BLOCK.to_string(), t.clone());
+                }
+            }
+        }
+        Ok(v)
+    }
+
+    /// Turns a CRUD result into (state, diagnostics); on failure the partial state (if any)
+    /// or `fallback` is kept.
+    fn finish<T>(
+        &self,
+        ctx: &Ctx,
+        result: Outcome<T, R::Model>,
+        like: &Value,
+        fallback: Value,
+        ok: impl FnOnce(T) -> Result<Value, Diagnostics>,
+    ) -> (Value, Diagnostics) {
+        let mut diags = ctx.take_warnings();
+        match result {
+            Ok(v) => match ok(v) {
+                Ok(state) => (state, diags),
+                Err(d) => {
+                    diags.extend(d);
+                    (fallback, diags)
+                }
+            },
+            Err(f) => {
+                diags.extend(f.diagnostics);
+                let state = match f.state {
+                    Some(m) => match self.encode(&m, like) {
+                        Ok(v) => v,
+                        Err(d) => {
+                            diags.extend(d);
+                            fallback
+                        }
+                    },
+                    None => fallback,
+                };
+                (state, diags)
+            }
+        }
+    }
+}
+
+/// Terraform insists that whatever was known in the plan comes back unchanged from apply; the
+/// API may echo values in another form (an empty map for a null one), so the plan wins.
+fn keep_planned(planned: &Value, applied: Value) -> Value {
+    match (planned, applied) {
+        (Value::Object(p), Value::Object(mut a)) => {
+            for (k, pv) in p {
+                let av = a.remove(k).unwrap_or(Value::Null);
+                a.insert(k.clone(), keep_planned(pv, av));
+            }
+            Value::Object(a)
+        }
+        (Value::List(p), Value::List(a)) if p.len() == a.len() => {
+            Value::List(p.iter().zip(a).map(|(pv, av)| keep_planned(pv, av)).collect())
+        }
+        (Value::Unknown, applied) => applied,
+        (p, applied) if !p.is_wholly_known() => applied,
+        (p, _) => p.clone(),
+    }
+}
+
+/// Fills attributes that have a default but are null, as after an import, so that the first
+/// plan does not show them as changes.
+fn fill_defaults(block: &Block, v: &mut Value) {
+    let Value::Object(fields) = v else { return };
+    for (name, attr) in &block.attributes {
+        if let Some(d) = &attr.default {
+            let slot = fields.entry(name.clone()).or_insert(Value::Null);
+            if slot.is_null() {
+                *slot = d.clone();
+            }
+        }
+    }
+    for (name, nested) in &block.blocks {
+        if let Some(child) = fields.get_mut(name) {
+            match (nested.nesting, child) {
+                (Nesting::Single, c) => fill_defaults(&nested.block, c),
+                (Nesting::List, Value::List(items)) | (Nesting::Set, Value::Set(items)) => {
+                    for item in items {
+                        fill_defaults(&nested.block, item);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl<R: Resource> AnyResource for Typed<R> {
+    fn type_name(&self) -> &'static str {
+        self.inner.type_name()
+    }
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+    fn ty(&self) -> &Type {
+        &self.ty
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        super::plan::validate(&self.schema.block, config, &Default::default(), diags);
+        self.inner.validate(config, diags);
+    }
+
+    async fn create(&self, ctx: &Ctx, planned: &Value) -> (Value, Diagnostics) {
+        let plan = match self.decode(planned) {
+            Ok(m) => m,
+            Err(d) => return (Value::Null, d),
+        };
+        let result = self.inner.create(ctx, plan).await;
+        self.finish(ctx, result, planned, Value::Null, |m| {
+            Ok(keep_planned(planned, self.encode(&m, planned)?))
+        })
+    }
+
+    async fn read(&self, ctx: &Ctx, state: &Value) -> (Value, Diagnostics) {
+        let current = match self.decode(state) {
+            Ok(m) => m,
+            Err(d) => return (state.clone(), d),
+        };
+        let result = self.inner.read(ctx, current).await;
+        self.finish(ctx, result, state, state.clone(), |found| match found {
+            None => Ok(Value::Null),
+            Some(m) => {
+                let mut v = self.encode(&m, state)?;
+                fill_defaults(&self.schema.block, &mut v);
+                Ok(v)
+            }
+        })
+    }
+
+    async fn update(&self, ctx: &Ctx, prior: &Value, planned: &Value) -> (Value, Diagnostics) {
+        let (before, after) = match (self.decode(prior), self.decode(planned)) {
+            (Ok(b), Ok(a)) => (b, a),
+            (Err(d), _) | (_, Err(d)) => return (prior.clone(), d),
+        };
+        let result = self.inner.update(ctx, before, after).await;
+        self.finish(ctx, result, planned, prior.clone(), |m| {
+            Ok(keep_planned(planned, self.encode(&m, planned)?))
+        })
+    }
+
+    async fn delete(&self, ctx: &Ctx, state: &Value) -> (Value, Diagnostics) {
+        let current = match self.decode(state) {
+            Ok(m) => m,
+            Err(d) => return (state.clone(), d),
+        };
+        let result = self.inner.delete(ctx, current).await;
+        // A failed delete leaves the object in state, so nothing is forgotten.
+        self.finish(ctx, result, state, state.clone(), |()| Ok(Value::Null))
+    }
+
+    fn import_stub(&self, id: &str) -> (Value, Diagnostics) {
+        match self.inner.import_stub(id) {
+            Ok(fields) => {
+                let mut all: BTreeMap<String, Value> = match &self.ty {
+                    Type::Object(attrs) => attrs.keys().map(|k| (k.clone(), Value::Null)).collect(),
+                    _ => BTreeMap::new(),
+                };
+                all.extend(fields);
+                (Value::Object(all), Diagnostics::new())
+            }
+            Err(d) => (Value::Null, d.into()),
+        }
+    }
+
+    fn timeout(&self, state: &Value, op: &str) -> Duration {
+        let configured = match state {
+            Value::Object(f) => match f.get(TIMEOUTS_BLOCK) {
+                Some(Value::Object(t)) => t
+                    .get(op)
+                    .and_then(|v| v.as_str())
+                    .and_then(|s| super::validators::parse_duration(s).ok()),
+                _ => None,
+            },
+            _ => None,
+        };
+        let defaults = self.schema.timeouts.unwrap_or_default();
+        let default = match op {
+            "create" => defaults.create,
+            "read" => defaults.read,
+            "update" => defaults.update,
+            "delete" => defaults.delete,
+            _ => None,
+        };
+        configured
+            .or(default)
+            .unwrap_or(Duration::from_secs(20 * 60))
+    }
+}

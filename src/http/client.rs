@@ -1,0 +1,477 @@
+//! The shared HTTP client: construction, URL joining, and the retry loop.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::{Method, Request, RequestBuilder, Response, StatusCode};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::debug;
+
+use super::error::describe;
+use super::redact::{redact_parsed, redact_url};
+use super::retry::{
+    backoff, error_is_retryable, parse_retry_after, status_is_retryable, transport_kind,
+};
+use super::spacing::{sleep, Spacer};
+use super::{HttpError, HttpSettings, RetryPolicy};
+
+/// One per provider process; clones share the connection pool and the spacing gate.
+#[derive(Clone)]
+pub struct HttpClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: reqwest::Client,
+    /// The base URL without trailing slashes; empty when callers use absolute URLs.
+    base_url: String,
+    /// Shared with clients derived by [`HttpClient::with_base_url`]: one gate per process.
+    spacer: Arc<Spacer>,
+    max_attempts: u32,
+    retry_base: Duration,
+    retry_cap: Duration,
+    retry_after_cap: Duration,
+}
+
+impl fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("base_url", &redact_url(&self.inner.base_url))
+            .field("max_attempts", &self.inner.max_attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A fully read response: what [`HttpClient::send`] returns. Debug shows only the status and
+/// the body length, since bodies can hold generated passwords and headers can hold cookies.
+pub struct HttpResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    pub fn is_success(&self) -> bool {
+        self.status.is_success()
+    }
+
+    /// Decodes the body as JSON.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(&self.body)
+    }
+
+    /// The body as text (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// A header's value when present and valid text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+
+    /// The API's own words from an error body (see [`super::error_message`]).
+    pub fn error_message(&self) -> Option<String> {
+        super::error_message(&self.body)
+    }
+}
+
+impl fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one attempt of the retry loop produced.
+enum Finished {
+    Response(Response),
+    Full(HttpResponse),
+}
+
+impl HttpClient {
+    /// Builds the one reqwest client of this provider process.
+    pub fn new(settings: HttpSettings) -> Result<Self, HttpError> {
+        let base_url = normalise_base(&settings.base_url)?;
+        let extra_roots = match settings.ca_cert_pem.as_deref() {
+            Some(pem) => parse_ca_bundle(pem)?,
+            None => Vec::new(),
+        };
+        let client = match build_reqwest(&settings, &extra_roots, false) {
+            Ok(client) => client,
+            // The system verifier refuses to start when the machine has no CA store at all
+            // (minimal containers). Plain-HTTP endpoints (the simulator, appliances on a private
+            // network) must still work there, so fall back to trusting only the given bundle;
+            // public HTTPS then fails per request with a certificate error instead.
+            Err(first) if !settings.insecure => {
+                let first = describe(first);
+                match build_reqwest(&settings, &extra_roots, true) {
+                    Ok(client) => {
+                        tracing::warn!(
+                            cause = %first,
+                            "system CA certificates unavailable; trusting only ca_cert_pem"
+                        );
+                        client
+                    }
+                    Err(_) => return Err(HttpError::Config(first)),
+                }
+            }
+            Err(err) => return Err(HttpError::Config(describe(err))),
+        };
+        Ok(HttpClient {
+            inner: Arc::new(Inner {
+                client,
+                base_url,
+                spacer: Arc::new(Spacer::new(settings.request_interval)),
+                max_attempts: settings.max_attempts.max(1),
+                retry_base: settings.retry_base,
+                retry_cap: settings.retry_cap,
+                retry_after_cap: settings.retry_after_cap,
+            }),
+        })
+    }
+
+    /// The same client (connection pool, spacing gate, retry settings) aimed at another base URL:
+    /// for providers whose resources each name their own endpoint.
+    pub fn with_base_url(&self, base_url: &str) -> Result<Self, HttpError> {
+        let base_url = normalise_base(base_url)?;
+        let inner = &self.inner;
+        Ok(HttpClient {
+            inner: Arc::new(Inner {
+                client: inner.client.clone(),
+                base_url,
+                spacer: Arc::clone(&inner.spacer),
+                max_attempts: inner.max_attempts,
+                retry_base: inner.retry_base,
+                retry_cap: inner.retry_cap,
+                retry_after_cap: inner.retry_after_cap,
+            }),
+        })
+    }
+
+    /// The base URL as configured, without trailing slashes.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// Joins the base URL (which may carry a path prefix) with an API path. The path keeps its
+    /// own trailing slash, because some APIs (Instaclustr's create) distinguish it. An absolute
+    /// `http(s)://` URL is returned unchanged.
+    pub fn url(&self, path: &str) -> String {
+        join_url(&self.inner.base_url, path)
+    }
+
+    /// A request builder for `path` on this client (not yet sent: pass it to [`Self::execute`]
+    /// or [`Self::send`]).
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.inner.client.request(method, self.url(path))
+    }
+
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.request(Method::GET, path)
+    }
+
+    pub fn post(&self, path: &str) -> RequestBuilder {
+        self.request(Method::POST, path)
+    }
+
+    pub fn put(&self, path: &str) -> RequestBuilder {
+        self.request(Method::PUT, path)
+    }
+
+    pub fn delete(&self, path: &str) -> RequestBuilder {
+        self.request(Method::DELETE, path)
+    }
+
+    /// Sends `request` with spacing and retries, returning the response with its body unread.
+    /// Any status is `Ok`: after the last retry the last response is returned, so the vendor
+    /// client can map it with the API's own error message.
+    pub async fn execute(
+        &self,
+        request: RequestBuilder,
+        retry: RetryPolicy,
+        cancel: &CancellationToken,
+    ) -> Result<Response, HttpError> {
+        match self.run(request, retry, cancel, false).await? {
+            Finished::Response(response) => Ok(response),
+            // Not produced when the body is not read; kept total for the type's sake.
+            Finished::Full(_) => Err(HttpError::Config(
+                "internal: unexpected buffered response".into(),
+            )),
+        }
+    }
+
+    /// Like [`Self::execute`], but also reads the whole body inside the retry loop, so a
+    /// connection dropped mid-body is retried for idempotent calls, and the wait for the body is
+    /// cancellable too.
+    pub async fn send(
+        &self,
+        request: RequestBuilder,
+        retry: RetryPolicy,
+        cancel: &CancellationToken,
+    ) -> Result<HttpResponse, HttpError> {
+        match self.run(request, retry, cancel, true).await? {
+            Finished::Full(response) => Ok(response),
+            Finished::Response(_) => Err(HttpError::Config(
+                "internal: unexpected unread response".into(),
+            )),
+        }
+    }
+
+    async fn run(
+        &self,
+        builder: RequestBuilder,
+        policy: RetryPolicy,
+        cancel: &CancellationToken,
+        read_body: bool,
+    ) -> Result<Finished, HttpError> {
+        let inner = &*self.inner;
+        let request = builder.build().map_err(|err| HttpError::InvalidRequest {
+            method: "request".into(),
+            url: err.url().map(redact_parsed).unwrap_or_default(),
+            cause: describe(err),
+        })?;
+        let method = request.method().clone();
+        let url = redact_parsed(request.url());
+        let mut max_attempts = inner.max_attempts;
+        let mut pending = Some(request);
+        let mut attempt: u32 = 0;
+
+        loop {
+            attempt += 1;
+            if cancel.is_cancelled() {
+                return Err(HttpError::Cancelled);
+            }
+            // Keep the original for later attempts; a body that cannot be copied (a stream)
+            // gets exactly one attempt.
+            let this_try = match pending.as_ref().and_then(Request::try_clone) {
+                Some(copy) if attempt < max_attempts => copy,
+                _ => {
+                    max_attempts = attempt;
+                    pending.take().ok_or_else(|| HttpError::InvalidRequest {
+                        method: method.to_string(),
+                        url: url.clone(),
+                        cause: "request body cannot be sent again".into(),
+                    })?
+                }
+            };
+
+            let waited = inner.spacer.wait_turn(cancel).await?;
+            if !waited.is_zero() {
+                debug!(%method, %url, attempt, wait_ms = millis(waited), "waited for request slot");
+            }
+
+            let started = Instant::now();
+            let sent = self.send_once(this_try, policy, cancel).await?;
+            let response = match sent {
+                Ok(response) => response,
+                Err(err) => {
+                    let kind = transport_kind(&err);
+                    let retry = attempt < max_attempts && error_is_retryable(&err, policy);
+                    let cause = describe(err);
+                    if !retry {
+                        debug!(%method, %url, attempt, %kind, "request failed");
+                        return Err(HttpError::Transport {
+                            method: method.to_string(),
+                            url,
+                            kind,
+                            attempts: attempt,
+                            cause,
+                        });
+                    }
+                    let delay = backoff(inner.retry_base, inner.retry_cap, attempt);
+                    debug!(%method, %url, attempt, %kind, %cause, wait_ms = millis(delay), "request failed; retrying");
+                    sleep(delay, cancel).await?;
+                    continue;
+                }
+            };
+
+            let status = response.status();
+            debug!(
+                %method, %url, attempt,
+                status = status.as_u16(),
+                elapsed_ms = millis(started.elapsed()),
+                "http response"
+            );
+
+            if attempt < max_attempts && status_is_retryable(status, policy) {
+                let delay = self.retry_delay(response.headers(), attempt);
+                if status == StatusCode::TOO_MANY_REQUESTS {
+                    // The limit is per caller: every task of this process holds off, not only
+                    // the one that was told.
+                    inner.spacer.defer_until(Instant::now() + delay);
+                }
+                debug!(%method, %url, attempt, status = status.as_u16(), wait_ms = millis(delay), "retrying");
+                drop(response);
+                sleep(delay, cancel).await?;
+                continue;
+            }
+
+            if !read_body {
+                return Ok(Finished::Response(response));
+            }
+
+            let headers = response.headers().clone();
+            let body = match policy {
+                RetryPolicy::Idempotent => tokio::select! {
+                    biased;
+                    _ = cancel.cancelled() => return Err(HttpError::Cancelled),
+                    body = response.bytes() => body,
+                },
+                // The server has acted; its answer (the new id) must not be dropped.
+                RetryPolicy::NotIdempotent => response.bytes().await,
+            };
+            match body {
+                Ok(bytes) => {
+                    return Ok(Finished::Full(HttpResponse {
+                        status,
+                        headers,
+                        body: bytes.to_vec(),
+                    }));
+                }
+                Err(err) => {
+                    let kind = transport_kind(&err);
+                    // Reading failed after the server answered: only repeat calls that are
+                    // harmless to repeat.
+                    let retry = attempt < max_attempts
+                        && policy == RetryPolicy::Idempotent
+                        && error_is_retryable(&err, policy);
+                    let cause = describe(err);
+                    if !retry {
+                        debug!(%method, %url, attempt, %kind, "reading response body failed");
+                        return Err(HttpError::Transport {
+                            method: method.to_string(),
+                            url,
+                            kind,
+                            attempts: attempt,
+                            cause,
+                        });
+                    }
+                    let delay = backoff(inner.retry_base, inner.retry_cap, attempt);
+                    debug!(%method, %url, attempt, %kind, %cause, wait_ms = millis(delay), "reading response body failed; retrying");
+                    sleep(delay, cancel).await?;
+                }
+            }
+        }
+    }
+
+    /// One attempt on the wire. Idempotent requests are abandoned when `cancel` fires; a
+    /// non-idempotent one runs to completion (bounded by the timeout) so that a resource the
+    /// server creates is not orphaned by a cancellation racing its response.
+    async fn send_once(
+        &self,
+        request: Request,
+        policy: RetryPolicy,
+        cancel: &CancellationToken,
+    ) -> Result<Result<Response, reqwest::Error>, HttpError> {
+        let call = self.inner.client.execute(request);
+        match policy {
+            RetryPolicy::Idempotent => tokio::select! {
+                biased;
+                _ = cancel.cancelled() => Err(HttpError::Cancelled),
+                result = call => Ok(result),
+            },
+            RetryPolicy::NotIdempotent => Ok(call.await),
+        }
+    }
+
+    /// `Retry-After` when the server sent one (capped), else exponential backoff.
+    fn retry_delay(&self, headers: &HeaderMap, attempt: u32) -> Duration {
+        let inner = &*self.inner;
+        headers
+            .get(RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| parse_retry_after(value, SystemTime::now()))
+            .map(|delay| delay.min(inner.retry_after_cap))
+            .unwrap_or_else(|| backoff(inner.retry_base, inner.retry_cap, attempt))
+    }
+}
+
+fn build_reqwest(
+    settings: &HttpSettings,
+    extra_roots: &[reqwest::Certificate],
+    only_extra_roots: bool,
+) -> Result<reqwest::Client, reqwest::Error> {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(settings.user_agent.clone())
+        .timeout(settings.timeout)
+        .connect_timeout(settings.timeout.min(Duration::from_secs(30)))
+        // APIs answer where they are asked; following a redirect would turn a POST into a GET
+        // or carry credentials somewhere else. A 3xx reaches the vendor client as a status.
+        .redirect(reqwest::redirect::Policy::none());
+    if settings.insecure {
+        builder = builder.tls_danger_accept_invalid_certs(true);
+    } else if only_extra_roots {
+        builder = builder.tls_certs_only(extra_roots.iter().cloned());
+    } else if !extra_roots.is_empty() {
+        builder = builder.tls_certs_merge(extra_roots.iter().cloned());
+    }
+    builder.build()
+}
+
+fn parse_ca_bundle(pem: &str) -> Result<Vec<reqwest::Certificate>, HttpError> {
+    let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|err| {
+        HttpError::Config(format!(
+            "ca_cert_pem is not a valid PEM bundle: {}",
+            describe(err)
+        ))
+    })?;
+    if certs.is_empty() {
+        return Err(HttpError::Config(
+            "ca_cert_pem contains no certificates (expected one or more -----BEGIN CERTIFICATE----- blocks)".into(),
+        ));
+    }
+    Ok(certs)
+}
+
+/// Validates a base URL and drops its trailing slashes. Empty stays empty (absolute URLs only).
+fn normalise_base(base: &str) -> Result<String, HttpError> {
+    let base = base.trim();
+    if base.is_empty() {
+        return Ok(String::new());
+    }
+    let parsed = reqwest::Url::parse(base).map_err(|err| {
+        HttpError::Config(format!("invalid base URL {:?}: {err}", redact_url(base)))
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(HttpError::Config(format!(
+            "invalid base URL {:?}: expected http:// or https:// with a host",
+            redact_url(base)
+        )));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(HttpError::Config(format!(
+            "invalid base URL {:?}: a query or fragment cannot be combined with API paths",
+            redact_url(base)
+        )));
+    }
+    Ok(base.trim_end_matches('/').to_string())
+}
+
+pub(crate) fn join_url(base: &str, path: &str) -> String {
+    if path.starts_with("http://") || path.starts_with("https://") {
+        return path.to_string();
+    }
+    if path.is_empty() {
+        return base.to_string();
+    }
+    let mut out = String::with_capacity(base.len() + path.len() + 1);
+    out.push_str(base);
+    if !path.starts_with('/') {
+        out.push('/');
+    }
+    out.push_str(path);
+    out
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests;

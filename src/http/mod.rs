@@ -1,0 +1,74 @@
+//! The one place HTTP behaviour lives, shared by every vendor client.
+//!
+//! A provider process builds one [`HttpClient`] from [`HttpSettings`] at configure time and
+//! hands clones of it to its resources. The client owns:
+//! - TLS (rustls; `insecure`, extra CA bundle), the overall per-request timeout, the user agent;
+//! - retries with exponential backoff and jitter on 429, 5xx and transport errors, honouring
+//!   `Retry-After`, with different rules for idempotent calls and creates ([`RetryPolicy`]);
+//! - request spacing: a minimum interval between request starts, shared by every task of the
+//!   process, because vendor rate limits are per caller (Instaclustr: 1 request / 2.5 s per IP);
+//! - cancellation of every wait through a `CancellationToken`;
+//! - logging at DEBUG without headers, bodies, credentials, query strings or URL userinfo.
+//!
+//! Vendor clients add only what is theirs: paths, auth headers, typed bodies, status mapping.
+
+mod client;
+mod error;
+pub mod lenient;
+mod message;
+mod redact;
+mod retry;
+mod spacing;
+#[cfg(test)]
+pub(crate) mod testing;
+
+use std::time::Duration;
+
+pub use client::{HttpClient, HttpResponse};
+pub use error::{HttpError, TransportKind};
+pub use message::error_message;
+pub use redact::redact_url;
+pub use retry::RetryPolicy;
+
+/// How a provider process talks HTTP. Build with struct-update syntax over `Default`.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Base URL of the API, possibly with a path prefix (`http://127.0.0.1:8080/instaclustr`).
+    /// May be empty when callers pass absolute URLs to [`HttpClient::url`].
+    pub base_url: String,
+    /// Sent as `User-Agent` on every request.
+    pub user_agent: String,
+    /// Minimum spacing between the starts of two requests from this client (all tasks together).
+    pub request_interval: Duration,
+    /// Skip TLS certificate verification (self-signed appliance certificates).
+    pub insecure: bool,
+    /// A PEM bundle of extra CA certificates to trust, on top of the system roots.
+    pub ca_cert_pem: Option<String>,
+    /// Whole-request timeout: connect, send, and reading the response body.
+    pub timeout: Duration,
+    /// Attempts per call including the first one; 0 is treated as 1.
+    pub max_attempts: u32,
+    /// First backoff delay; doubles per retry. Tests set it to milliseconds.
+    pub retry_base: Duration,
+    /// Upper bound of a computed backoff delay (before jitter).
+    pub retry_cap: Duration,
+    /// Upper bound on an honoured `Retry-After`, so a confused server cannot park us for hours.
+    pub retry_after_cap: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            base_url: String::new(),
+            user_agent: concat!("clusterform/", env!("CARGO_PKG_VERSION")).to_string(),
+            request_interval: Duration::ZERO,
+            insecure: false,
+            ca_cert_pem: None,
+            timeout: Duration::from_secs(60),
+            max_attempts: 6,
+            retry_base: Duration::from_secs(1),
+            retry_cap: Duration::from_secs(30),
+            retry_after_cap: Duration::from_secs(300),
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! clusterform: Terraform/OpenTofu providers speaking the plugin protocol natively.
+//!
+//! `protocol` speaks to Terraform, `framework` is what a resource author touches, `http` is the
+//! one place HTTP behaviour lives, `vendors` holds the four APIs' clients and resources, and
+//! `sim` simulates those APIs independently of the clients.
+
+pub mod framework;
+pub mod http;
+pub mod protocol;
+pub mod sim;
+pub mod vendors;

@@ -1,0 +1,15 @@
+//! The Terraform plugin protocol: go-plugin handshake, AutoMTLS, go-plugin's services, and the
+//! v5/v6 gRPC Provider services as thin translators onto `framework::server::Server`.
+
+pub mod goplugin;
+pub mod handshake;
+pub mod logging;
+pub mod pb;
+pub mod serve;
+mod service;
+pub mod tls;
+mod v5;
+mod v6;
+mod wire;
+
+pub use serve::serve_provider;

@@ -1,0 +1,272 @@
+//! The provider process from start to exit: handshake, listener (TLS or plaintext), the gRPC
+//! services, signal handling and the panic hook.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::server::TlsStream;
+use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
+use tonic::transport::server::Connected;
+use tonic::transport::Server as GrpcServer;
+
+use super::goplugin::{Broker, Controller, Stdio};
+use super::handshake::{self, Negotiated};
+use super::pb;
+use super::tls::ServerTls;
+use super::v5::ProviderV5;
+use super::v6::ProviderV6;
+use crate::framework::resource::Provider;
+use crate::framework::server::Server;
+
+/// Large states exceed tonic's 4 MiB default.
+const MAX_MESSAGE: usize = 256 << 20;
+
+/// How a provider binary was asked to run.
+enum Mode {
+    Plugin,
+    Debug,
+    Version,
+}
+
+fn mode_from_args() -> Mode {
+    let mut mode = Mode::Plugin;
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "-debug" | "--debug" => mode = Mode::Debug,
+            "-version" | "--version" => return Mode::Version,
+            _ => {}
+        }
+    }
+    mode
+}
+
+/// Entry point of every provider binary: `std::process::exit(serve_provider("terraform-provider-x", MyProvider::new))`.
+/// Returns the process exit code.
+pub fn serve_provider<P: Provider>(binary: &'static str, provider: impl FnOnce() -> P) -> i32 {
+    install_panic_hook();
+    let debug = match mode_from_args() {
+        Mode::Version => {
+            // Printed only when asked: Terraform never passes this flag.
+            println!("{binary} {}", env!("CARGO_PKG_VERSION"));
+            return 0;
+        }
+        Mode::Debug => true,
+        Mode::Plugin => false,
+    };
+    super::logging::init(binary);
+    let negotiated = if debug {
+        Negotiated {
+            version: 6,
+            min_port: 0,
+            max_port: 0,
+            client_cert_pem: None,
+        }
+    } else {
+        match handshake::negotiate(|k| std::env::var(k).ok()) {
+            Ok(n) => n,
+            Err(e) => {
+                eprintln!("{binary}: {e}");
+                return 1;
+            }
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("{binary}: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    let server = Server::new(provider());
+    match runtime.block_on(serve(binary, server, negotiated, debug)) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("{binary}: {e}");
+            1
+        }
+    }
+}
+
+async fn serve(binary: &'static str, server: Arc<Server>, n: Negotiated, debug: bool) -> Result<(), Box<dyn std::error::Error>> {
+    let listener = if debug {
+        std::net::TcpListener::bind(("127.0.0.1", 0))?
+    } else {
+        handshake::bind_in_range(n.min_port, n.max_port)?
+    };
+    listener.set_nonblocking(true)?;
+    let listener = tokio::net::TcpListener::from_std(listener)?;
+    let addr = listener.local_addr()?;
+
+    let tls = match &n.client_cert_pem {
+        Some(pem) => Some(ServerTls::new(pem)?),
+        None => None,
+    };
+
+    let (health_reporter, health) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_service_status("plugin", tonic_health::ServingStatus::Serving)
+        .await;
+
+    let router = GrpcServer::builder()
+        .add_service(health)
+        .add_service(pb::plugin::grpc_controller_server::GrpcControllerServer::new(Controller))
+        .add_service(pb::plugin::grpc_stdio_server::GrpcStdioServer::new(Stdio))
+        .add_service(pb::plugin::grpc_broker_server::GrpcBrokerServer::new(Broker))
+        .add_service(
+            pb::tfplugin5::provider_server::ProviderServer::new(ProviderV5 { server: server.clone() })
+                .max_decoding_message_size(MAX_MESSAGE)
+                .max_encoding_message_size(MAX_MESSAGE),
+        )
+        .add_service(
+            pb::tfplugin6::provider_server::ProviderServer::new(ProviderV6 { server: server.clone() })
+                .max_decoding_message_size(MAX_MESSAGE)
+                .max_encoding_message_size(MAX_MESSAGE),
+        );
+
+    ignore_interrupts(debug);
+
+    if debug {
+        let reattach = serde_json::json!({
+            format!("registry.terraform.io/clusterform/{}", server.provider_name()): {
+                "Protocol": "grpc",
+                "ProtocolVersion": 6,
+                "Pid": std::process::id(),
+                "Test": true,
+                "Addr": {"Network": "tcp", "String": addr.to_string()},
+            }
+        });
+        // Asked for with -debug: this is the one case where stdout carries more than the handshake.
+        println!("Provider {binary} started in debug mode. Set this in the shell that runs Terraform:\n");
+        println!("\tTF_REATTACH_PROVIDERS='{reattach}'\n");
+    } else {
+        handshake::announce(&handshake::handshake_line(
+            n.version,
+            addr,
+            tls.as_ref().map(|t| t.cert_der.as_slice()),
+        ))?;
+    }
+    tracing::info!(version = n.version, address = %addr, tls = tls.is_some(), "provider serving");
+
+    let shutdown = async move {
+        if debug {
+            let _ = tokio::signal::ctrl_c().await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    match tls {
+        None => {
+            router
+                .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+                .await?
+        }
+        Some(tls) => {
+            router
+                .serve_with_incoming_shutdown(tls_incoming(listener, tls), shutdown)
+                .await?
+        }
+    }
+    Ok(())
+}
+
+/// Terraform's Ctrl-C reaches the whole process group; the provider must keep running and let
+/// StopProvider end its work, as Go providers do.
+fn ignore_interrupts(debug: bool) {
+    if debug {
+        return;
+    }
+    #[cfg(unix)]
+    tokio::spawn(async {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut sigint) = signal(SignalKind::interrupt()) {
+            while sigint.recv().await.is_some() {
+                tracing::debug!("interrupt received: waiting for Terraform's StopProvider");
+            }
+        }
+    });
+}
+
+/// Accepts TCP connections and completes each TLS handshake on its own task, so one bad client
+/// cannot stall or stop the server.
+fn tls_incoming(listener: tokio::net::TcpListener, tls: ServerTls) -> ReceiverStream<io::Result<TlsConn>> {
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls.config);
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(async move {
+        loop {
+            let (tcp, peer) = match listener.accept().await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    continue;
+                }
+            };
+            let acceptor = acceptor.clone();
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                match acceptor.accept(tcp).await {
+                    Ok(stream) => {
+                        let _ = tx.send(Ok(TlsConn(stream))).await;
+                    }
+                    Err(e) => tracing::warn!(%peer, error = %e, "TLS handshake failed"),
+                }
+            });
+        }
+    });
+    ReceiverStream::new(rx)
+}
+
+/// A server-side TLS connection that tonic can serve.
+pub struct TlsConn(TlsStream<TcpStream>);
+
+impl Connected for TlsConn {
+    type ConnectInfo = ();
+    fn connect_info(&self) -> Self::ConnectInfo {}
+}
+
+impl AsyncRead for TlsConn {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for TlsConn {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+    fn poll_write_vectored(mut self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write_vectored(cx, bufs)
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.0.is_write_vectored()
+    }
+}
+
+/// Terraform recognises a crashed plugin by a line starting with `panic: ` on stderr; Rust's
+/// default message would go unnoticed. The process then aborts, as a Go plugin would die.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let backtrace = std::backtrace::Backtrace::force_capture();
+        eprintln!("panic: {message}\n\ngoroutine 1 [running]:\n{location}\n{backtrace}");
+        std::process::abort();
+    }));
+}

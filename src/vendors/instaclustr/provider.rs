@@ -1,0 +1,105 @@
+//! `provider "instaclustr"`: credentials, API host and request spacing, each also from the
+//! environment.
+
+use async_trait::async_trait;
+
+use super::client::InstaclustrClient;
+use super::resource::ClusterResource;
+use crate::framework::resource::AnyResource;
+use crate::framework::schema::{string, Schema};
+use crate::framework::settings::{required_setting, string_setting, Configured};
+use crate::framework::validators::{duration, not_empty};
+use crate::framework::{AttrPath, Diagnostic, Diagnostics, Provider, Typed, Value};
+use crate::http::{HttpClient, HttpSettings};
+
+pub const DEFAULT_API: &str = "https://api.instaclustr.com";
+/// The API allows one request per 2.5 s per IP address.
+pub const DEFAULT_INTERVAL: &str = "2.5s";
+
+#[derive(Default)]
+pub struct InstaclustrProvider {
+    client: Configured<InstaclustrClient>,
+}
+
+impl InstaclustrProvider {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+#[async_trait]
+impl Provider for InstaclustrProvider {
+    fn type_name(&self) -> &'static str {
+        "instaclustr"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new("Manages Instaclustr clusters through the provisioning API.")
+            .attr(
+                "username",
+                string().optional().describe("Instaclustr account username. Environment: IC_USERNAME."),
+            )
+            .attr(
+                "api_key",
+                string()
+                    .optional()
+                    .sensitive()
+                    .describe("Provisioning API key. Environment: IC_API_KEY."),
+            )
+            .attr(
+                "api_hostname",
+                string()
+                    .optional()
+                    .validate(not_empty())
+                    .describe("Base URL of the API, may include a path prefix. Environment: IC_API_HOSTNAME. Default https://api.instaclustr.com."),
+            )
+            .attr(
+                "request_interval",
+                string().optional().validate(duration()).describe(
+                    "Minimum spacing between requests of one provider process, e.g. \"2.5s\" (the API's per-IP limit, the default). Environment: IC_REQUEST_INTERVAL. 429 answers are retried either way.",
+                ),
+            )
+    }
+
+    async fn configure(&self, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        let username = required_setting(config, "username", "IC_USERNAME");
+        let api_key = required_setting(config, "api_key", "IC_API_KEY");
+        let base_url =
+            string_setting(config, "api_hostname", Some("IC_API_HOSTNAME")).unwrap_or_else(|| DEFAULT_API.to_string());
+        let interval_text = string_setting(config, "request_interval", Some("IC_REQUEST_INTERVAL"))
+            .unwrap_or_else(|| DEFAULT_INTERVAL.to_string());
+        let interval = match crate::framework::validators::parse_duration(&interval_text) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                diags.push(
+                    Diagnostic::error("Invalid request_interval", format!("{interval_text:?}: {e}"))
+                        .at(AttrPath::root("request_interval")),
+                );
+                None
+            }
+        };
+        let (username, api_key, interval) = match (username, api_key, interval) {
+            (Ok(u), Ok(k), Some(i)) => (u, k, i),
+            (u, k, _) => {
+                diags.extend(u.err().into_iter().chain(k.err()).collect::<Vec<_>>().into());
+                return diags;
+            }
+        };
+        let settings = HttpSettings {
+            base_url,
+            user_agent: concat!("terraform-provider-instaclustr/", env!("CARGO_PKG_VERSION")).to_string(),
+            request_interval: interval,
+            ..HttpSettings::default()
+        };
+        match HttpClient::new(settings) {
+            Ok(http) => self.client.set(InstaclustrClient::new(http, username, api_key)),
+            Err(e) => diags.error("Cannot build the HTTP client", e.to_string()),
+        }
+        diags
+    }
+
+    fn resources(&self) -> Vec<Box<dyn AnyResource>> {
+        vec![Typed::boxed(ClusterResource::new(self.client.clone()))]
+    }
+}

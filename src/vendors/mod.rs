@@ -1,0 +1,3 @@
+//! Vendor integrations: one folder per API (typed client, resource, provider).
+
+pub mod instaclustr;
