@@ -231,9 +231,11 @@ pub struct Node {
     pub size: Option<String>,
     #[serde(default, deserialize_with = "lenient::opt_string")]
     pub rack: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    /// An array of addresses in the API (public Go client); one string accepted too.
+    #[serde(default, deserialize_with = "lenient::opt_string_or_first")]
     pub public_address: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    /// An array of addresses in the API (public Go client); one string accepted too.
+    #[serde(default, deserialize_with = "lenient::opt_string_or_first")]
     pub private_address: Option<String>,
     #[serde(default, deserialize_with = "lenient::opt_string")]
     pub node_status: Option<String>,

@@ -16,6 +16,12 @@ use crate::framework::{Ctx, Failure, Outcome, Resource, Type};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
+/// What the API allocates when a create request has no `rackAllocation`.
+const DEFAULT_RACKS: RackAllocation = RackAllocation {
+    number_of_racks: 3,
+    nodes_per_rack: 1,
+};
+
 #[derive(Serialize, Deserialize, Default, Clone, Debug, PartialEq)]
 #[serde(default)]
 pub struct Cluster {
@@ -214,9 +220,18 @@ fn api_failure(what: &str, e: ApiError) -> Failure<Cluster> {
     Failure::new(format!("Instaclustr: {what} failed"), e.to_string())
 }
 
-fn wait_failure(what: &str, e: WaitError<ApiError>, state: Cluster) -> Failure<Cluster> {
+/// Why a wait for readiness ended without the cluster being ready.
+#[derive(Debug, thiserror::Error)]
+enum NotReady {
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error("the cluster reached status {0}: Instaclustr could not provision it. It stays in state (tainted), so the next apply replaces it and destroy removes it.")]
+    Failed(String),
+}
+
+fn wait_failure<E: std::fmt::Display>(what: &str, e: WaitError<E>, state: Cluster) -> Failure<Cluster> {
     match e {
-        WaitError::Check(e) => api_failure(what, e).with_state(state),
+        WaitError::Check(e) => Failure::new(format!("Instaclustr: {what} failed"), e.to_string()).with_state(state),
         stopped => Failure::new(format!("Instaclustr: {what} did not finish"), stopped.to_string()).with_state(state),
     }
 }
@@ -346,15 +361,17 @@ fn apply_detail(m: &mut Cluster, d: &ClusterDetail) {
             }
         }
     }
-    // Only track racks the user configured (or an import found): the API reports a default
-    // allocation for clusters created without one, which must not become a diff.
+    // Only track racks the user configured: the API reports its default allocation for
+    // clusters created without one, which must not become a diff. An import cannot know the
+    // configuration, so it records an allocation only when it differs from that default.
     if let Some(r) = &d.rack_allocation {
-        if m.rack_allocation.is_some() || importing {
-            if let (Some(n), Some(p)) = (r.number_of_racks, r.nodes_per_rack) {
-                m.rack_allocation = Some(RackAllocation {
-                    number_of_racks: n,
-                    nodes_per_rack: p,
-                });
+        if let (Some(n), Some(p)) = (r.number_of_racks, r.nodes_per_rack) {
+            let read = RackAllocation {
+                number_of_racks: n,
+                nodes_per_rack: p,
+            };
+            if m.rack_allocation.is_some() || (importing && read != DEFAULT_RACKS) {
+                m.rack_allocation = Some(read);
             }
         }
     }
@@ -432,12 +449,12 @@ impl ClusterResource {
         id: &str,
         target: &str,
         size: Option<&str>,
-    ) -> Result<ClusterDetail, WaitError<ApiError>> {
-        let client = self.client().map_err(|_| WaitError::Check(ApiError::NotFound))?;
+    ) -> Result<ClusterDetail, WaitError<NotReady>> {
+        let client = self.client().map_err(|_| WaitError::Check(NotReady::Api(ApiError::NotFound)))?;
         let what = format!("cluster {id} to reach {target}");
         wait_until(ctx, &what, Backoff::default(), || async {
             let Some(d) = client.get_cluster(id, ctx.cancel_token()).await? else {
-                return Err(ApiError::NotFound);
+                return Err(NotReady::Api(ApiError::NotFound));
             };
             let status = status_of(&d).to_string();
             let sized = size.is_none_or(|s| d.nodes().all(|n| n.size.as_deref() == Some(s)));
@@ -446,10 +463,7 @@ impl ClusterResource {
                 _ => status == "RUNNING",
             };
             match status.as_str() {
-                "FAILED" => Err(ApiError::Server {
-                    status: 200,
-                    message: format!("the cluster's provisioning FAILED (status {status})"),
-                }),
+                "FAILED" => Err(NotReady::Failed(status)),
                 "DEFERRED" => {
                     ctx.warn(
                         "Instaclustr deferred the cluster's provisioning",
@@ -571,7 +585,7 @@ impl Resource for ClusterResource {
             match client.get_cluster(&id, ctx.cancel_token()).await? {
                 None => Ok(Poll::Ready(())),
                 Some(d) if status_of(&d) == "DELETED" => Ok(Poll::Ready(())),
-                Some(d) => Ok(Poll::Pending(status_of(&d).to_string())),
+                Some(d) => Ok::<_, ApiError>(Poll::Pending(status_of(&d).to_string())),
             }
         })
         .await

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The demo: start the bundled API simulator, then `terraform apply` examples/quickstart with
+# the freshly built providers, show the result and a clean second plan, and destroy it again.
+#   scripts/demo.sh            # apply, plan, destroy
+#   scripts/demo.sh --keep     # leave the cluster and the simulator running
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+keep=false
+[ "${1:-}" = "--keep" ] && keep=true
+
+echo "==> building the providers and the simulator"
+cargo build --quiet --bins
+
+bash scripts/install-terraform.sh >/dev/null
+if [ -x /usr/local/bin/terraform ]; then
+  tf=/usr/local/bin/terraform
+else
+  tf="$root/.tools/terraform/1.0.3/terraform"
+fi
+echo "==> using $("$tf" version | head -n1)"
+
+work="$root/examples/quickstart/.demo"
+rm -rf "$work"
+mkdir -p "$work"
+cp examples/quickstart/*.tf "$work/"
+
+echo "==> starting clusterform-sim"
+"$root/target/debug/clusterform-sim" --listen 127.0.0.1:0 --pace 500ms >"$work/sim.url" 2>"$work/sim.log" &
+sim_pid=$!
+for _ in $(seq 1 50); do
+  grep -q listening "$work/sim.url" 2>/dev/null && break
+  sleep 0.1
+done
+sim_url=$(sed -n 's/.*listening on //p' "$work/sim.url")
+[ -n "$sim_url" ] || { echo "simulator did not start:"; cat "$work/sim.log"; exit 1; }
+echo "    simulator at $sim_url"
+$keep || trap 'kill $sim_pid 2>/dev/null || true' EXIT
+
+# dev_overrides points Terraform straight at target/debug: no registry, no `terraform init`.
+cat >"$work/cli.tfrc" <<CFG
+provider_installation {
+  dev_overrides {
+    "clusterform/instaclustr" = "$root/target/debug"
+  }
+  direct {}
+}
+CFG
+export TF_CLI_CONFIG_FILE="$work/cli.tfrc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
+export IC_USERNAME=demo IC_API_KEY=demo-key IC_API_HOSTNAME="$sim_url/instaclustr" IC_REQUEST_INTERVAL=0s
+cd "$work"
+
+echo "==> terraform apply"
+"$tf" apply -auto-approve -input=false
+echo "==> terraform plan (expect: no changes)"
+"$tf" plan -input=false -detailed-exitcode
+if $keep; then
+  echo "==> kept: simulator pid $sim_pid at $sim_url, working directory $work"
+  exit 0
+fi
+echo "==> terraform destroy"
+"$tf" destroy -auto-approve -input=false
+echo "==> demo finished"
