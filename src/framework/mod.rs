@@ -27,3 +27,4 @@ pub mod validators;
 pub use context::Ctx;
 pub use diagnostics::{AttrPath, Diagnostic, Diagnostics};
 pub use resource::{Failure, Outcome, Provider, Resource, Typed};
+pub mod docs;

@@ -104,7 +104,7 @@ fn schema() -> Schema {
                 .required()
                 .replace()
                 .validate(matches("^[A-Za-z0-9_]{1,32}$", "1 to 32 letters, digits or underscores"))
-                .describe("Cluster name: 1–32 letters, digits or underscores. Changing it replaces the cluster."),
+                .describe("Cluster name: 1–32 letters, digits or underscores."),
         )
         .attr(
             "node_size",
@@ -112,7 +112,7 @@ fn schema() -> Schema {
         )
         .attr(
             "data_centre",
-            string().required().replace().describe("Data centre, e.g. `US_WEST_2`. Changing it replaces the cluster."),
+            string().required().replace().describe("Data centre, e.g. `US_WEST_2`."),
         )
         .attr(
             "sla_tier",
@@ -120,7 +120,7 @@ fn schema() -> Schema {
                 .default("NON_PRODUCTION")
                 .replace()
                 .validate(one_of(&["PRODUCTION", "NON_PRODUCTION"]))
-                .describe("`PRODUCTION` or `NON_PRODUCTION` (default)."),
+                .describe("`PRODUCTION` or `NON_PRODUCTION`."),
         )
         .attr(
             "cluster_network",
@@ -128,7 +128,7 @@ fn schema() -> Schema {
                 .default("10.224.0.0/12")
                 .replace()
                 .validate(private_ipv4_cidr(12, 22))
-                .describe("Private IPv4 CIDR of the cluster network, prefix /12 to /22 (default `10.224.0.0/12`)."),
+                .describe("Private IPv4 CIDR of the cluster network, prefix /12 to /22."),
         )
         .attr(
             "private_network_cluster",
