@@ -42,7 +42,8 @@ pub fn negotiate(env: impl Fn(&str) -> Option<String>) -> Result<Negotiated, Han
     if env(MAGIC_COOKIE_KEY).as_deref() != Some(MAGIC_COOKIE_VALUE) {
         return Err(HandshakeError::NotLaunchedByTerraform);
     }
-    let version = match env("PLUGIN_PROTOCOL_VERSIONS") {
+    // go-plugin treats an empty list like a missing one.
+    let version = match env("PLUGIN_PROTOCOL_VERSIONS").filter(|v| !v.trim().is_empty()) {
         // A client too old to announce versions speaks go-plugin's legacy single version: 5.
         None => 5,
         Some(list) => {

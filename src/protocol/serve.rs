@@ -24,6 +24,7 @@ use crate::framework::server::Server;
 
 /// Large states exceed tonic's 4 MiB default.
 const MAX_MESSAGE: usize = 256 << 20;
+const TLS_HANDSHAKE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// How a provider binary was asked to run.
 enum Mode {
@@ -92,6 +93,7 @@ pub fn serve_provider<P: Provider>(binary: &'static str, provider: impl FnOnce()
 }
 
 async fn serve(binary: &'static str, server: Arc<Server>, n: Negotiated, debug: bool) -> Result<(), Box<dyn std::error::Error>> {
+    ignore_interrupts(debug);
     let listener = if debug {
         std::net::TcpListener::bind(("127.0.0.1", 0))?
     } else {
@@ -126,8 +128,6 @@ async fn serve(binary: &'static str, server: Arc<Server>, n: Negotiated, debug: 
                 .max_decoding_message_size(MAX_MESSAGE)
                 .max_encoding_message_size(MAX_MESSAGE),
         );
-
-    ignore_interrupts(debug);
 
     if debug {
         let reattach = serde_json::json!({
@@ -174,20 +174,26 @@ async fn serve(binary: &'static str, server: Arc<Server>, n: Negotiated, debug: 
 }
 
 /// Terraform's Ctrl-C reaches the whole process group; the provider must keep running and let
-/// StopProvider end its work, as Go providers do.
+/// StopProvider end its work, as Go providers do. The handler is registered before the
+/// handshake line goes out, so there is no window in which Ctrl-C still kills the process.
 fn ignore_interrupts(debug: bool) {
     if debug {
         return;
     }
     #[cfg(unix)]
-    tokio::spawn(async {
+    {
         use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut sigint) = signal(SignalKind::interrupt()) {
-            while sigint.recv().await.is_some() {
-                tracing::debug!("interrupt received: waiting for Terraform's StopProvider");
+        match signal(SignalKind::interrupt()) {
+            Ok(mut sigint) => {
+                tokio::spawn(async move {
+                    while sigint.recv().await.is_some() {
+                        tracing::debug!("interrupt received: waiting for Terraform's StopProvider");
+                    }
+                });
             }
+            Err(e) => tracing::warn!(error = %e, "cannot ignore SIGINT"),
         }
-    });
+    }
 }
 
 /// Accepts TCP connections and completes each TLS handshake on its own task, so one bad client
@@ -207,11 +213,13 @@ fn tls_incoming(listener: tokio::net::TcpListener, tls: ServerTls) -> ReceiverSt
             let acceptor = acceptor.clone();
             let tx = tx.clone();
             tokio::spawn(async move {
-                match acceptor.accept(tcp).await {
-                    Ok(stream) => {
+                // A local client that connects and never speaks must not hold a task forever.
+                match tokio::time::timeout(TLS_HANDSHAKE_LIMIT, acceptor.accept(tcp)).await {
+                    Ok(Ok(stream)) => {
                         let _ = tx.send(Ok(TlsConn(stream))).await;
                     }
-                    Err(e) => tracing::warn!(%peer, error = %e, "TLS handshake failed"),
+                    Ok(Err(e)) => tracing::warn!(%peer, error = %e, "TLS handshake failed"),
+                    Err(_) => tracing::warn!(%peer, "TLS handshake timed out"),
                 }
             });
         }
