@@ -261,13 +261,15 @@ impl HttpClient {
                 }
             };
 
-            let waited = inner.spacer.wait_turn(cancel).await?;
+            let (turn, waited) = inner.spacer.wait_turn(cancel).await?;
             if !waited.is_zero() {
                 debug!(%method, %url, attempt, wait_ms = millis(waited), "waited for request slot");
             }
 
             let started = Instant::now();
-            let sent = self.send_once(this_try, policy, cancel).await?;
+            let sent = self.send_once(this_try, policy, cancel).await;
+            drop(turn);
+            let sent = sent?;
             let response = match sent {
                 Ok(response) => response,
                 Err(err) => {

@@ -1,0 +1,668 @@
+//! Acceptance tests for `instaclustr_cluster` with the real Terraform CLI against
+//! `clusterform-sim`. Every scenario runs once per available Terraform version (see
+//! `support::terraform_versions`), sequentially, each run with its own simulator and work dir.
+//!
+//! Terraform's wording differs between 0.13 and 1.x ("No changes. Infrastructure is up-to-date."
+//! vs "No changes. Your infrastructure matches the configuration."), so the tests lean on
+//! `-detailed-exitcode` and on the `Plan: A to add, C to change, D to destroy.` line, which is the
+//! same everywhere, and only on short substrings otherwise.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use support::{
+    hcl_string, required_providers, wait_until, Sim, Terraform, Workdir, IC_KEY, IC_USER,
+};
+
+const PROVIDER: (&str, &str) = (
+    "instaclustr",
+    env!("CARGO_BIN_EXE_terraform-provider-instaclustr"),
+);
+const ADDR: &str = "instaclustr_cluster.test";
+const NODE_SIZE: &str = "t3.small-v2";
+const NODE_SIZE_BIGGER: &str = "m5l-250-v2";
+
+// ---------------------------------------------------------------------------------------------
+// Configuration builders
+// ---------------------------------------------------------------------------------------------
+
+/// The `provider "instaclustr"` block.
+#[derive(Clone)]
+struct ProviderCfg {
+    username: Option<String>,
+    api_key: Option<String>,
+    api_hostname: String,
+    request_interval: String,
+}
+
+impl ProviderCfg {
+    fn for_sim(sim: &Sim) -> ProviderCfg {
+        ProviderCfg {
+            username: Some(IC_USER.to_owned()),
+            api_key: Some(IC_KEY.to_owned()),
+            api_hostname: sim.instaclustr_url(),
+            request_interval: "0s".to_owned(),
+        }
+    }
+
+    fn hcl(&self) -> String {
+        let mut s = String::from("provider \"instaclustr\" {\n");
+        if let Some(u) = &self.username {
+            s.push_str(&format!("  username         = {}\n", hcl_string(u)));
+        }
+        if let Some(k) = &self.api_key {
+            s.push_str(&format!("  api_key          = {}\n", hcl_string(k)));
+        }
+        s.push_str(&format!(
+            "  api_hostname     = {}\n",
+            hcl_string(&self.api_hostname)
+        ));
+        s.push_str(&format!(
+            "  request_interval = {}\n",
+            hcl_string(&self.request_interval)
+        ));
+        s.push_str("}\n");
+        s
+    }
+}
+
+/// The `resource "instaclustr_cluster" "test"` block.
+#[derive(Clone)]
+struct ClusterCfg {
+    cluster_name: String,
+    node_size: String,
+    data_centre: String,
+    sla_tier: Option<String>,
+    rack_allocation: Option<(u32, u32)>,
+    /// Raw extra lines inside the resource block.
+    extra: String,
+}
+
+impl ClusterCfg {
+    fn new(name: &str) -> ClusterCfg {
+        ClusterCfg {
+            cluster_name: name.to_owned(),
+            node_size: NODE_SIZE.to_owned(),
+            data_centre: "US_WEST_2".to_owned(),
+            sla_tier: None,
+            rack_allocation: None,
+            extra: String::new(),
+        }
+    }
+
+    fn hcl(&self) -> String {
+        let mut s = String::from("resource \"instaclustr_cluster\" \"test\" {\n");
+        s.push_str(&format!(
+            "  cluster_name = {}\n",
+            hcl_string(&self.cluster_name)
+        ));
+        s.push_str(&format!(
+            "  node_size    = {}\n",
+            hcl_string(&self.node_size)
+        ));
+        s.push_str(&format!(
+            "  data_centre  = {}\n",
+            hcl_string(&self.data_centre)
+        ));
+        if let Some(tier) = &self.sla_tier {
+            s.push_str(&format!("  sla_tier     = {}\n", hcl_string(tier)));
+        }
+        s.push_str("\n  cluster_provider {\n    name = \"AWS_VPC\"\n  }\n");
+        if let Some((racks, nodes)) = self.rack_allocation {
+            s.push_str(&format!(
+                "\n  rack_allocation {{\n    number_of_racks = {racks}\n    nodes_per_rack  = {nodes}\n  }}\n"
+            ));
+        }
+        s.push_str(
+            "\n  bundle {\n    bundle  = \"APACHE_CASSANDRA\"\n    version = \"4.0.1\"\n  }\n",
+        );
+        s.push_str(&self.extra);
+        s.push_str("}\n");
+        s
+    }
+}
+
+fn main_tf(provider: &ProviderCfg, cluster: Option<&ClusterCfg>) -> String {
+    let mut s = required_providers(&["instaclustr"]);
+    s.push('\n');
+    s.push_str(&provider.hcl());
+    if let Some(c) = cluster {
+        s.push('\n');
+        s.push_str(&c.hcl());
+    }
+    s
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// Runs `scenario` once per available Terraform version, each with a fresh simulator and an
+/// initialised work dir whose main.tf is `config(&sim)`.
+fn for_each_terraform(scenario_name: &str, mut scenario: impl FnMut(&Terraform, &Sim, &Workdir)) {
+    let versions = support::terraform_versions();
+    if versions.is_empty() {
+        eprintln!("SKIP: {scenario_name}: no Terraform binary available");
+        return;
+    }
+    for tf in &versions {
+        eprintln!("=== {scenario_name}: {tf}");
+        let sim = Sim::start();
+        let wd = Workdir::new(tf, &[PROVIDER]);
+        scenario(tf, &sim, &wd);
+        eprintln!("=== {scenario_name}: {tf}: ok");
+    }
+}
+
+/// Writes main.tf and runs `terraform init`, asserting success.
+fn init_with(wd: &Workdir, hcl: &str) {
+    wd.write_main_tf(hcl);
+    wd.init().assert_success();
+}
+
+/// The cluster id Terraform holds in state.
+fn state_id(wd: &Workdir) -> String {
+    let attrs = wd
+        .state_attributes(ADDR)
+        .unwrap_or_else(|| panic!("{ADDR} is not in state:\n{:#}", wd.state()));
+    attrs["id"]
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| panic!("{ADDR} has no id in state: {attrs:#}"))
+        .to_owned()
+}
+
+fn status_of(c: &Value) -> &str {
+    c["clusterStatus"].as_str().unwrap_or("")
+}
+
+/// Waits until the simulator no longer has the cluster, or shows it DELETED.
+fn wait_gone_or_deleted(sim: &Sim, id: &str) {
+    wait_until(
+        Duration::from_secs(30),
+        &format!("cluster {id} to be DELETED or gone"),
+        || match sim.instaclustr_cluster(id) {
+            None => Some(()),
+            Some(c) if status_of(&c) == "DELETED" => Some(()),
+            Some(_) => None,
+        },
+    );
+}
+
+/// Asserts that the simulator holds no cluster that isn't DELETED (or gone).
+#[track_caller]
+fn assert_no_live_clusters(sim: &Sim, tf: &Terraform) {
+    let live = sim.instaclustr_live_clusters();
+    assert!(
+        live.is_empty(),
+        "{tf}: the simulator still has live clusters after destroy: {live:#?}"
+    );
+}
+
+/// Instaclustr requests that the simulator answered with `status`.
+fn requests_with_status(sim: &Sim, status: u64) -> Vec<Value> {
+    sim.vendor_requests("instaclustr")
+        .into_iter()
+        .filter(|r| r["status"].as_u64() == Some(status))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Harness self-checks: these need Terraform and the simulator, not a working provider.
+// ---------------------------------------------------------------------------------------------
+
+/// `terraform init` of an empty configuration works with the harness CLI config on every version.
+#[test]
+fn harness_init_empty_config() {
+    let versions = support::terraform_versions();
+    for tf in &versions {
+        eprintln!("=== harness_init_empty_config: {tf}");
+        let wd = Workdir::new(tf, &[PROVIDER]);
+        wd.write_main_tf("");
+        wd.init().assert_success();
+        let plan = wd.plan();
+        plan.assert_no_changes();
+        let show = wd.show_json();
+        assert!(
+            show["format_version"].is_string(),
+            "{tf}: show -json: {show}"
+        );
+    }
+}
+
+/// `terraform init` installs the freshly built provider from the work dir's filesystem mirror,
+/// without the network (the provider is not started by init).
+#[test]
+fn harness_init_installs_provider_from_mirror() {
+    for tf in &support::terraform_versions() {
+        eprintln!("=== harness_init_installs_provider_from_mirror: {tf}");
+        let wd = Workdir::new(tf, &[PROVIDER]);
+        wd.write_main_tf(&required_providers(&["instaclustr"]));
+        let out = wd.init();
+        out.assert_success();
+        out.assert_contains("clusterform/instaclustr v0.1.0");
+        let installed = if tf.is_pre_1_0() {
+            ".terraform/plugins/registry.terraform.io/clusterform/instaclustr/0.1.0/linux_amd64"
+        } else {
+            ".terraform/providers/registry.terraform.io/clusterform/instaclustr/0.1.0/linux_amd64"
+        };
+        let bin = wd
+            .path()
+            .join(installed)
+            .join("terraform-provider-instaclustr_v0.1.0");
+        assert!(
+            bin.exists(),
+            "{tf}: {} not installed:\n{}",
+            bin.display(),
+            out.describe()
+        );
+    }
+}
+
+/// The simulator starts, answers the admin API, and stops.
+#[test]
+fn harness_sim_admin_api() {
+    let sim = Sim::start();
+    assert!(sim.url().starts_with("http://127.0.0.1:"), "{}", sim.url());
+    sim.clear_requests();
+    assert_eq!(sim.requests()["total"], json!(0));
+    assert!(sim.instaclustr_clusters().is_empty());
+    sim.set_config(json!({ "pace_ms": 100, "rate_limit_ms": 0 }));
+    sim.inject_fault(
+        json!({ "vendor": "instaclustr", "method": "GET", "status": 503, "times": 1 }),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios
+// ---------------------------------------------------------------------------------------------
+
+/// (a) apply, then an empty plan; destroy leaves nothing alive in the simulator.
+#[test]
+fn apply_then_plan_is_empty_then_destroy() {
+    for_each_terraform("apply_then_plan_is_empty_then_destroy", |tf, sim, wd| {
+        let cluster = ClusterCfg::new("cf_acc_basic");
+        init_with(wd, &main_tf(&ProviderCfg::for_sim(sim), Some(&cluster)));
+
+        wd.apply().assert_success();
+        let id = state_id(wd);
+        let c = sim
+            .instaclustr_cluster(&id)
+            .unwrap_or_else(|| panic!("{tf}: cluster {id} from state is not in the simulator"));
+        assert_eq!(c["clusterName"], "cf_acc_basic", "{tf}: {c}");
+        assert_eq!(
+            status_of(&c),
+            "RUNNING",
+            "{tf}: apply returned before RUNNING: {c}"
+        );
+        let attrs = wd.state_attributes(ADDR).unwrap();
+        assert_eq!(attrs["cluster_status"], "RUNNING", "{tf}: {attrs:#}");
+        assert_eq!(
+            attrs["sla_tier"], "NON_PRODUCTION",
+            "{tf}: default not in state: {attrs:#}"
+        );
+        // `terraform show -json` agrees with the state file (format 0.1 on 0.13.5, 0.2 on 1.0.3).
+        let show = wd.show_json();
+        let shown = show["values"]["root_module"]["resources"]
+            .as_array()
+            .and_then(|rs| rs.iter().find(|r| r["address"] == ADDR))
+            .unwrap_or_else(|| panic!("{tf}: {ADDR} not in `terraform show -json`: {show:#}"));
+        assert_eq!(shown["values"]["id"], id.as_str(), "{tf}: {shown:#}");
+
+        wd.plan().assert_no_changes();
+
+        wd.destroy().assert_success();
+        assert!(
+            wd.state_instance(ADDR).is_none(),
+            "{tf}: still in state after destroy"
+        );
+        assert_no_live_clusters(sim, tf);
+    });
+}
+
+/// (b) import by id into an empty state with the same config, then an empty plan.
+#[test]
+fn import_then_plan_is_empty() {
+    for_each_terraform("import_then_plan_is_empty", |tf, sim, wd| {
+        let cluster = ClusterCfg::new("cf_acc_import");
+        let config = main_tf(&ProviderCfg::for_sim(sim), Some(&cluster));
+        init_with(wd, &config);
+        wd.apply().assert_success();
+        let id = state_id(wd);
+
+        // Start from an empty state with the same configuration.
+        wd.remove_file("terraform.tfstate");
+        wd.remove_file("terraform.tfstate.backup");
+        assert!(wd.state_instance(ADDR).is_none());
+
+        let out = wd.import(ADDR, &id);
+        out.assert_success();
+        out.assert_contains("Import successful");
+        assert_eq!(state_id(wd), id, "{tf}: imported id differs");
+
+        let plan = wd.plan();
+        plan.assert_no_changes();
+
+        wd.destroy().assert_success();
+        assert_no_live_clusters(sim, tf);
+    });
+}
+
+/// (c) a cluster deleted behind Terraform's back drops out of state and is planned again.
+#[test]
+fn drift_deleted_outside_terraform_is_recreated() {
+    for_each_terraform(
+        "drift_deleted_outside_terraform_is_recreated",
+        |tf, sim, wd| {
+            let cluster = ClusterCfg::new("cf_acc_drift");
+            init_with(wd, &main_tf(&ProviderCfg::for_sim(sim), Some(&cluster)));
+            wd.apply().assert_success();
+            let old_id = state_id(wd);
+
+            sim.instaclustr_delete_behind_back(&old_id);
+            wait_gone_or_deleted(sim, &old_id);
+
+            let plan = wd.plan();
+            plan.assert_changes(1, 0, 0);
+
+            wd.apply().assert_success();
+            let new_id = state_id(wd);
+            assert_ne!(new_id, old_id, "{tf}: apply did not create a new cluster");
+            let c = sim
+                .instaclustr_cluster(&new_id)
+                .unwrap_or_else(|| panic!("{tf}: new cluster {new_id} not in the simulator"));
+            assert_eq!(status_of(&c), "RUNNING", "{tf}: {c}");
+            wd.plan().assert_no_changes();
+
+            wd.destroy().assert_success();
+            assert_no_live_clusters(sim, tf);
+        },
+    );
+}
+
+/// (d) changing node_size is an in-place update through the resize API.
+#[test]
+fn node_size_change_is_in_place_resize() {
+    for_each_terraform("node_size_change_is_in_place_resize", |tf, sim, wd| {
+        let provider = ProviderCfg::for_sim(sim);
+        let mut cluster = ClusterCfg::new("cf_acc_resize");
+        init_with(wd, &main_tf(&provider, Some(&cluster)));
+        wd.apply().assert_success();
+        let id = state_id(wd);
+
+        cluster.node_size = NODE_SIZE_BIGGER.to_owned();
+        wd.write_main_tf(&main_tf(&provider, Some(&cluster)));
+        let plan = wd.plan();
+        plan.assert_changes(0, 1, 0);
+        plan.assert_contains("updated in-place");
+        plan.assert_not_contains("must be replaced");
+
+        sim.clear_requests();
+        wd.apply().assert_success();
+        assert_eq!(state_id(wd), id, "{tf}: resize replaced the cluster");
+        let resizes: Vec<Value> = sim
+            .vendor_requests("instaclustr")
+            .into_iter()
+            .filter(|r| {
+                r["method"] == "POST" && r["path"].as_str().unwrap_or("").ends_with("/resize")
+            })
+            .collect();
+        assert!(
+            !resizes.is_empty(),
+            "{tf}: no resize request was sent: {:#}",
+            sim.requests()
+        );
+        let c = sim.instaclustr_cluster(&id).expect("cluster still there");
+        assert_eq!(c["nodeSize"], NODE_SIZE_BIGGER, "{tf}: simulator: {c}");
+        assert_eq!(
+            status_of(&c),
+            "RUNNING",
+            "{tf}: apply returned before RUNNING: {c}"
+        );
+        let attrs = wd.state_attributes(ADDR).unwrap();
+        assert_eq!(
+            attrs["node_size"], NODE_SIZE_BIGGER,
+            "{tf}: state: {attrs:#}"
+        );
+
+        wd.plan().assert_no_changes();
+        wd.destroy().assert_success();
+        assert_no_live_clusters(sim, tf);
+    });
+}
+
+/// (e) changing data_centre plans a replacement.
+#[test]
+fn data_centre_change_forces_replacement() {
+    for_each_terraform("data_centre_change_forces_replacement", |tf, sim, wd| {
+        let provider = ProviderCfg::for_sim(sim);
+        let mut cluster = ClusterCfg::new("cf_acc_replace");
+        init_with(wd, &main_tf(&provider, Some(&cluster)));
+        wd.apply().assert_success();
+        let old_id = state_id(wd);
+
+        cluster.data_centre = "US_EAST_1".to_owned();
+        wd.write_main_tf(&main_tf(&provider, Some(&cluster)));
+        let plan = wd.plan();
+        plan.assert_changes(1, 0, 1);
+        plan.assert_contains("must be replaced");
+
+        wd.apply().assert_success();
+        let new_id = state_id(wd);
+        assert_ne!(new_id, old_id, "{tf}: replacement kept the old id");
+        // Delete waits for DELETED (or 404) before Terraform creates the replacement.
+        let old = sim.instaclustr_cluster(&old_id);
+        assert!(
+            old.as_ref().map_or(true, |c| status_of(c) == "DELETED"),
+            "{tf}: old cluster not deleted: {old:?}"
+        );
+        wd.plan().assert_no_changes();
+        wd.destroy().assert_success();
+        assert_no_live_clusters(sim, tf);
+    });
+}
+
+/// (f) invalid arguments fail at plan time, on the attribute, and send no request.
+#[test]
+fn invalid_arguments_fail_plan_without_requests() {
+    for_each_terraform(
+        "invalid_arguments_fail_plan_without_requests",
+        |tf, sim, wd| {
+            let provider = ProviderCfg::for_sim(sim);
+            init_with(wd, &main_tf(&provider, None));
+
+            let bad_name = ClusterCfg::new("bad name!");
+            let mut bad_tier = ClusterCfg::new("cf_acc_bad_tier");
+            bad_tier.sla_tier = Some("GOLD".to_owned());
+            let mut bad_racks = ClusterCfg::new("cf_acc_bad_racks");
+            bad_racks.rack_allocation = Some((9, 1));
+
+            for (attr, cfg) in [
+                ("cluster_name", &bad_name),
+                ("sla_tier", &bad_tier),
+                ("number_of_racks", &bad_racks),
+            ] {
+                sim.clear_requests();
+                wd.write_main_tf(&main_tf(&provider, Some(cfg)));
+                let plan = wd.plan();
+                plan.assert_error();
+                assert!(
+                    plan.flat().contains(attr),
+                    "{tf}: the error does not mention {attr}:\n{}",
+                    plan.describe()
+                );
+                assert!(
+                    plan.stderr.contains("Error"),
+                    "{tf}: no error diagnostic on stderr:\n{}",
+                    plan.describe()
+                );
+                let sent = sim.vendor_requests("instaclustr");
+                assert!(
+                    sent.is_empty(),
+                    "{tf}: invalid {attr} still sent requests: {sent:#?}\n{}",
+                    plan.describe()
+                );
+            }
+            assert!(
+                sim.instaclustr_clusters().is_empty(),
+                "{tf}: a cluster was created"
+            );
+        },
+    );
+}
+
+/// (g) a cluster whose provisioning FAILED: apply fails, the id stays in state (tainted) so
+/// nothing leaks, and destroy deletes it.
+#[test]
+fn failed_provisioning_taints_and_destroy_cleans_up() {
+    for_each_terraform(
+        "failed_provisioning_taints_and_destroy_cleans_up",
+        |tf, sim, wd| {
+            let cluster = ClusterCfg::new("cf_acc_failed");
+            init_with(wd, &main_tf(&ProviderCfg::for_sim(sim), Some(&cluster)));
+
+            sim.instaclustr_next_create_outcome("FAILED");
+            let out = wd.apply();
+            out.assert_failure();
+            out.assert_contains("FAILED");
+
+            let inst = wd.state_instance(ADDR).unwrap_or_else(|| {
+                panic!(
+                    "{tf}: the failed cluster is not in state (leak):\n{}",
+                    out.describe()
+                )
+            });
+            assert_eq!(inst["status"], "tainted", "{tf}: not tainted: {inst:#}");
+            let id = inst["attributes"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let c = sim
+                .instaclustr_cluster(&id)
+                .unwrap_or_else(|| panic!("{tf}: state id {id:?} is not a simulator cluster"));
+            assert_eq!(status_of(&c), "FAILED", "{tf}: {c}");
+
+            wd.destroy().assert_success();
+            assert!(
+                wd.state_instance(ADDR).is_none(),
+                "{tf}: still in state after destroy"
+            );
+            assert_no_live_clusters(sim, tf);
+        },
+    );
+}
+
+/// (h) a 429 and a 503 on GET while waiting do not fail the apply.
+#[test]
+fn transient_429_and_503_are_retried() {
+    for_each_terraform("transient_429_and_503_are_retried", |tf, sim, wd| {
+        let cluster = ClusterCfg::new("cf_acc_retry");
+        init_with(wd, &main_tf(&ProviderCfg::for_sim(sim), Some(&cluster)));
+
+        sim.inject_fault(json!({
+            "vendor": "instaclustr", "method": "GET", "status": 429, "retry_after": 1, "times": 1
+        }));
+        sim.inject_fault(
+            json!({ "vendor": "instaclustr", "method": "GET", "status": 503, "times": 1 }),
+        );
+
+        wd.apply().assert_success();
+        assert_eq!(
+            requests_with_status(sim, 429).len(),
+            1,
+            "{tf}: {:#}",
+            sim.requests()
+        );
+        assert_eq!(
+            requests_with_status(sim, 503).len(),
+            1,
+            "{tf}: {:#}",
+            sim.requests()
+        );
+        let id = state_id(wd);
+        assert_eq!(status_of(&sim.instaclustr_cluster(&id).unwrap()), "RUNNING");
+
+        wd.plan().assert_no_changes();
+        wd.destroy().assert_success();
+        assert_no_live_clusters(sim, tf);
+    });
+}
+
+/// `request_interval` spaces the provider's requests: with the simulator limiting to one request
+/// per second, a provider told to wait 1 s between requests never sees a 429.
+#[test]
+fn request_interval_is_honoured() {
+    for_each_terraform("request_interval_is_honoured", |tf, sim, wd| {
+        let mut provider = ProviderCfg::for_sim(sim);
+        provider.request_interval = "1s".to_owned();
+        let cluster = ClusterCfg::new("cf_acc_spacing");
+        init_with(wd, &main_tf(&provider, Some(&cluster)));
+        sim.set_config(json!({ "rate_limit_ms": 1000 }));
+
+        wd.apply().assert_success();
+        let limited = requests_with_status(sim, 429);
+        if !limited.is_empty() {
+            // Arrival gaps as the simulator measured them (its window runs from one admitted
+            // request's arrival to the next), to tell "no spacing" from "spacing a hair short".
+            let at: Vec<u64> = sim
+                .vendor_requests("instaclustr")
+                .iter()
+                .filter_map(|r| r["at_ms"].as_u64())
+                .collect();
+            let gaps: Vec<u64> = at.windows(2).map(|w| w[1] - w[0]).collect();
+            panic!(
+                "{tf}: the provider did not space its requests by request_interval = \"1s\" as \
+                 the simulator saw them (arrival gaps in ms: {gaps:?}; note that spacing request \
+                 *starts* lets a connect delay on the first request shrink the gap below 1 s):\n{:#}",
+                sim.requests()
+            );
+        }
+        assert!(
+            sim.vendor_requests("instaclustr").len() >= 2,
+            "{tf}: expected a create and at least one poll: {:#}",
+            sim.requests()
+        );
+
+        sim.set_config(json!({ "rate_limit_ms": 0 }));
+        wd.destroy().assert_success();
+        assert_no_live_clusters(sim, tf);
+    });
+}
+
+/// (i) no username in HCL or env: one clear error naming `username` and `IC_USERNAME`; with
+/// `IC_USERNAME` in the environment the same configuration plans fine.
+#[test]
+fn missing_credentials_are_a_clear_error() {
+    for_each_terraform("missing_credentials_are_a_clear_error", |tf, sim, wd| {
+        let mut provider = ProviderCfg::for_sim(sim);
+        provider.username = None;
+        let cluster = ClusterCfg::new("cf_acc_nocreds");
+        init_with(wd, &main_tf(&provider, Some(&cluster)));
+
+        let plan = wd.plan();
+        plan.assert_error();
+        let flat = plan.flat();
+        assert!(
+            flat.contains("username"),
+            "{tf}: error does not name `username`:\n{}",
+            plan.describe()
+        );
+        assert!(
+            flat.contains("IC_USERNAME"),
+            "{tf}: error does not name IC_USERNAME:\n{}",
+            plan.describe()
+        );
+        assert!(
+            sim.vendor_requests("instaclustr").is_empty(),
+            "{tf}: requests were sent without credentials: {:#}",
+            sim.requests()
+        );
+
+        // The environment variable is an equal source of the same setting.
+        let wd_env = Workdir::new(tf, &[PROVIDER]).with_env("IC_USERNAME", IC_USER);
+        init_with(&wd_env, &main_tf(&provider, Some(&cluster)));
+        wd_env.plan().assert_changes(1, 0, 0);
+    });
+}
