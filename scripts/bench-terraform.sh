@@ -5,7 +5,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 n=${1:-500}
-tf=${2:-$root/.tools/terraform/1.0.3/terraform}
+tf=$(realpath "${2:-$root/.tools/terraform/1.0.3/terraform}")
 cd "$root"
 cargo build --quiet --release --bin terraform-provider-instaclustr
 work=$(mktemp -d)
