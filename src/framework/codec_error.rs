@@ -122,3 +122,33 @@ mod tests {
         assert!(e.path().is_root());
     }
 }
+
+/// The concrete type a known value at a `dynamic` position is written with: its own wrapper's,
+/// or the one implied by its shape. Both codecs need the same rule.
+pub(crate) fn concrete_type<'v>(
+    value: &'v super::Value,
+    path: &[PathStep],
+) -> Result<(super::Type, &'v super::Value), CodecError> {
+    let (ty, inner) = match value {
+        super::Value::Dynamic { ty, value } => (ty.clone(), value.as_ref()),
+        known => match known.implied_type() {
+            Some(ty) => (ty, known),
+            None => {
+                return Err(CodecError::malformed(
+                    path,
+                    format!(
+                        "cannot infer a type for this {}; wrap it in Value::Dynamic",
+                        known.kind()
+                    ),
+                ))
+            }
+        },
+    };
+    if ty == super::Type::Dynamic {
+        return Err(CodecError::malformed(
+            path,
+            "a dynamic value's own type cannot be dynamic",
+        ));
+    }
+    Ok((ty, inner))
+}

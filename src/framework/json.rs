@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use super::codec_error::{CodecError, PathStep};
+use super::codec_error::{concrete_type, CodecError, PathStep};
 use super::json_text::{self, Json};
 use super::types::Type;
 use super::value::{Number, Value};
@@ -321,26 +321,8 @@ fn encode_dynamic(
                 "unknown values cannot be written as JSON",
             ))
         }
-        Value::Dynamic { ty, value } => (ty.clone(), value.as_ref()),
-        known => match known.implied_type() {
-            Some(ty) => (ty, known),
-            None => {
-                return Err(CodecError::malformed(
-                    path,
-                    format!(
-                        "cannot infer a type for this {}; wrap it in Value::Dynamic",
-                        known.kind()
-                    ),
-                ))
-            }
-        },
+        known => concrete_type(known, path)?,
     };
-    if ty == Type::Dynamic {
-        return Err(CodecError::malformed(
-            path,
-            "a dynamic value's own type cannot be dynamic",
-        ));
-    }
     out.extend_from_slice(b"{\"value\":");
     encode_value(out, inner, &ty, path)?;
     out.extend_from_slice(b",\"type\":");

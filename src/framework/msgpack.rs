@@ -9,7 +9,7 @@
 
 use rmp::Marker;
 
-use super::codec_error::{CodecError, PathStep};
+use super::codec_error::{concrete_type, CodecError, PathStep};
 use super::number::WireNumber;
 use super::types::Type;
 use super::value::{Number, Value};
@@ -129,26 +129,8 @@ fn encode_dynamic(
             out.push(0xc0);
             return Ok(());
         }
-        Value::Dynamic { ty, value } => (ty.clone(), value.as_ref()),
-        known => match known.implied_type() {
-            Some(ty) => (ty, known),
-            None => {
-                return Err(CodecError::malformed(
-                    path,
-                    format!(
-                        "cannot infer a type for this {}; wrap it in Value::Dynamic",
-                        known.kind()
-                    ),
-                ))
-            }
-        },
+        known => concrete_type(known, path)?,
     };
-    if ty == Type::Dynamic {
-        return Err(CodecError::malformed(
-            path,
-            "a dynamic value's own type cannot be dynamic",
-        ));
-    }
     out.push(0x92);
     write_bin(out, &ty.to_json_bytes(), path)?;
     encode_value(out, inner, &ty, path)

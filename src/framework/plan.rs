@@ -248,6 +248,19 @@ mod tests {
             )
     }
 
+    /// The state of a created object, as the next plan sees it.
+    fn running() -> Value {
+        obj(&[
+            ("id", "1".into()),
+            ("name", "a".into()),
+            ("size", "s".into()),
+            ("tier", "LOW".into()),
+            ("status", "RUNNING".into()),
+            ("nodes", "n".into()),
+            ("opt", Value::Null),
+        ])
+    }
+
     #[test]
     fn create_fills_defaults_and_unknowns() {
         let s = schema();
@@ -262,15 +275,7 @@ mod tests {
     #[test]
     fn update_keeps_prior_computed_and_recomputes_declared() {
         let s = schema();
-        let prior = obj(&[
-            ("id", "1".into()),
-            ("name", "a".into()),
-            ("size", "s".into()),
-            ("tier", "LOW".into()),
-            ("status", "RUNNING".into()),
-            ("nodes", "n".into()),
-            ("opt", Value::Null),
-        ]);
+        let prior = running();
         let config = obj(&[("name", "a".into()), ("size", "m".into())]);
         let mut proposed = prior.clone();
         if let Value::Object(f) = &mut proposed {
@@ -286,15 +291,7 @@ mod tests {
     #[test]
     fn replace_paths_and_unknown_computed() {
         let s = schema();
-        let prior = obj(&[
-            ("id", "1".into()),
-            ("name", "a".into()),
-            ("size", "s".into()),
-            ("tier", "LOW".into()),
-            ("status", "RUNNING".into()),
-            ("nodes", "n".into()),
-            ("opt", Value::Null),
-        ]);
+        let prior = running();
         let config = obj(&[("name", "b".into()), ("size", "s".into()), ("tier", "HIGH".into())]);
         let mut proposed = prior.clone();
         if let Value::Object(f) = &mut proposed {
@@ -311,15 +308,7 @@ mod tests {
     #[test]
     fn no_change_plans_prior() {
         let s = schema();
-        let prior = obj(&[
-            ("id", "1".into()),
-            ("name", "a".into()),
-            ("size", "s".into()),
-            ("tier", "LOW".into()),
-            ("status", "RUNNING".into()),
-            ("nodes", "n".into()),
-            ("opt", Value::Null),
-        ]);
+        let prior = running();
         let config = obj(&[("name", "a".into()), ("size", "s".into())]);
         let p = plan(&s, &prior, &prior, &config);
         assert_eq!(p.state, prior);

@@ -273,22 +273,9 @@ impl HttpClient {
             let response = match sent {
                 Ok(response) => response,
                 Err(err) => {
-                    let kind = transport_kind(&err);
                     let retry = attempt < max_attempts && error_is_retryable(&err, policy);
-                    let cause = describe(err);
-                    if !retry {
-                        debug!(%method, %url, attempt, %kind, "request failed");
-                        return Err(HttpError::Transport {
-                            method: method.to_string(),
-                            url,
-                            kind,
-                            attempts: attempt,
-                            cause,
-                        });
-                    }
-                    let delay = backoff(inner.retry_base, inner.retry_cap, attempt);
-                    debug!(%method, %url, attempt, %kind, %cause, wait_ms = millis(delay), "request failed; retrying");
-                    sleep(delay, cancel).await?;
+                    self.retry_or_fail(err, retry, "request", &method, &url, attempt, cancel)
+                        .await?;
                     continue;
                 }
             };
@@ -337,29 +324,45 @@ impl HttpClient {
                     }));
                 }
                 Err(err) => {
-                    let kind = transport_kind(&err);
                     // Reading failed after the server answered: only repeat calls that are
                     // harmless to repeat.
                     let retry = attempt < max_attempts
                         && policy == RetryPolicy::Idempotent
                         && error_is_retryable(&err, policy);
-                    let cause = describe(err);
-                    if !retry {
-                        debug!(%method, %url, attempt, %kind, "reading response body failed");
-                        return Err(HttpError::Transport {
-                            method: method.to_string(),
-                            url,
-                            kind,
-                            attempts: attempt,
-                            cause,
-                        });
-                    }
-                    let delay = backoff(inner.retry_base, inner.retry_cap, attempt);
-                    debug!(%method, %url, attempt, %kind, %cause, wait_ms = millis(delay), "reading response body failed; retrying");
-                    sleep(delay, cancel).await?;
+                    self.retry_or_fail(err, retry, "reading response body", &method, &url, attempt, cancel)
+                        .await?;
                 }
             }
         }
+    }
+
+    /// After a transport error: the final error when `retry` is false, else the backoff sleep.
+    #[allow(clippy::too_many_arguments)]
+    async fn retry_or_fail(
+        &self,
+        err: reqwest::Error,
+        retry: bool,
+        what: &str,
+        method: &reqwest::Method,
+        url: &str,
+        attempt: u32,
+        cancel: &CancellationToken,
+    ) -> Result<(), HttpError> {
+        let kind = transport_kind(&err);
+        let cause = describe(err);
+        if !retry {
+            debug!(%method, %url, attempt, %kind, "{what} failed");
+            return Err(HttpError::Transport {
+                method: method.to_string(),
+                url: url.to_string(),
+                kind,
+                attempts: attempt,
+                cause,
+            });
+        }
+        let delay = backoff(self.inner.retry_base, self.inner.retry_cap, attempt);
+        debug!(%method, %url, attempt, %kind, %cause, wait_ms = millis(delay), "{what} failed; retrying");
+        sleep(delay, cancel).await
     }
 
     /// One attempt on the wire. Idempotent requests are abandoned when `cancel` fires; a
