@@ -455,7 +455,7 @@ fn data_centre_change_forces_replacement() {
         // Delete waits for DELETED (or 404) before Terraform creates the replacement.
         let old = sim.instaclustr_cluster(&old_id);
         assert!(
-            old.as_ref().map_or(true, |c| status_of(c) == "DELETED"),
+            old.as_ref().is_none_or(|c| status_of(c) == "DELETED"),
             "{tf}: old cluster not deleted: {old:?}"
         );
         wd.plan().assert_no_changes();

@@ -94,35 +94,6 @@ impl CodecError {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn messages_name_the_path() {
-        let e = CodecError::mismatch(
-            &[
-                PathStep::Attr("bundle".into()),
-                PathStep::Index(0),
-                PathStep::Attr("version".into()),
-            ],
-            "string",
-            "integer",
-        );
-        assert_eq!(
-            e.to_string(),
-            ".bundle[0].version: expected string, found integer"
-        );
-
-        let e = CodecError::malformed(&[PathStep::Key("a b".into())], "truncated");
-        assert_eq!(e.to_string(), "[\"a b\"]: truncated");
-
-        let e = CodecError::malformed(&[], "trailing bytes");
-        assert_eq!(e.to_string(), "trailing bytes");
-        assert!(e.path().is_root());
-    }
-}
-
 /// The concrete type a known value at a `dynamic` position is written with: its own wrapper's,
 /// or the one implied by its shape. Both codecs need the same rule.
 pub(crate) fn concrete_type<'v>(
@@ -151,4 +122,34 @@ pub(crate) fn concrete_type<'v>(
         ));
     }
     Ok((ty, inner))
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_path() {
+        let e = CodecError::mismatch(
+            &[
+                PathStep::Attr("bundle".into()),
+                PathStep::Index(0),
+                PathStep::Attr("version".into()),
+            ],
+            "string",
+            "integer",
+        );
+        assert_eq!(
+            e.to_string(),
+            ".bundle[0].version: expected string, found integer"
+        );
+
+        let e = CodecError::malformed(&[PathStep::Key("a b".into())], "truncated");
+        assert_eq!(e.to_string(), "[\"a b\"]: truncated");
+
+        let e = CodecError::malformed(&[], "trailing bytes");
+        assert_eq!(e.to_string(), "trailing bytes");
+        assert!(e.path().is_root());
+    }
 }

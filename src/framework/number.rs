@@ -179,7 +179,7 @@ impl FromStr for Number {
             for d in dec
                 .digits
                 .bytes()
-                .chain(std::iter::repeat(b'0').take(dec.exp as usize))
+                .chain(std::iter::repeat_n(b'0', dec.exp as usize))
             {
                 magnitude = magnitude * 10 + u128::from(d - b'0');
             }
@@ -316,7 +316,7 @@ impl Decimal {
             out.push('0');
         } else if self.exp >= 0 {
             out.push_str(&self.digits);
-            out.extend(std::iter::repeat('0').take(self.exp as usize));
+            out.extend(std::iter::repeat_n('0', self.exp as usize));
         } else {
             let point = self.digits.len() as i64 + self.exp;
             if point > 0 {
@@ -326,7 +326,7 @@ impl Decimal {
                 out.push_str(frac);
             } else {
                 out.push_str("0.");
-                out.extend(std::iter::repeat('0').take((-point) as usize));
+                out.extend(std::iter::repeat_n('0', (-point) as usize));
                 out.push_str(&self.digits);
             }
         }

@@ -19,7 +19,7 @@ use super::{Type, Value};
 #[derive(Debug)]
 pub struct Failure<M> {
     pub diagnostics: Diagnostics,
-    pub state: Option<M>,
+    pub state: Option<Box<M>>,
 }
 
 impl<M> Failure<M> {
@@ -28,7 +28,7 @@ impl<M> Failure<M> {
     }
     /// Keeps the object in state despite the error.
     pub fn with_state(mut self, state: M) -> Self {
-        self.state = Some(state);
+        self.state = Some(Box::new(state));
         self
     }
 }

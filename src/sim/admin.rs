@@ -79,18 +79,18 @@ async fn list_requests(
     let requests: Vec<Value> = st
         .log
         .iter()
-        .filter(|r| filter.vendor.as_deref().map_or(true, |v| r.vendor == v))
+        .filter(|r| filter.vendor.as_deref().is_none_or(|v| r.vendor == v))
         .filter(|r| {
             filter
                 .method
                 .as_deref()
-                .map_or(true, |m| r.method.eq_ignore_ascii_case(m))
+                .is_none_or(|m| r.method.eq_ignore_ascii_case(m))
         })
         .filter(|r| {
             filter
                 .path_contains
                 .as_deref()
-                .map_or(true, |p| r.path.contains(p))
+                .is_none_or(|p| r.path.contains(p))
         })
         .map(|r| json!(r))
         .collect();

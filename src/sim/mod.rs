@@ -105,11 +105,11 @@ impl Fault {
             && self
                 .method
                 .as_deref()
-                .map_or(true, |m| m.eq_ignore_ascii_case(method))
+                .is_none_or(|m| m.eq_ignore_ascii_case(method))
             && self
                 .path_contains
                 .as_deref()
-                .map_or(true, |p| path.contains(p))
+                .is_none_or(|p| path.contains(p))
     }
 }
 

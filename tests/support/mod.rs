@@ -452,7 +452,7 @@ fn discover_terraform() -> (Result<Vec<Terraform>, String>, Vec<String>) {
     let wanted = |version: &str| {
         filter
             .as_ref()
-            .map_or(true, |f| f.iter().any(|w| w == version))
+            .is_none_or(|f| f.iter().any(|w| w == version))
     };
 
     let mut skips = Vec::new();

@@ -607,12 +607,12 @@ mod tests {
 
     #[test]
     fn options_become_booleans() {
-        let o = Some(BTreeMap::from([
+        let o = BTreeMap::from([
             ("authnAuthz".to_string(), "true".to_string()),
             ("x".to_string(), "v".to_string()),
-        ]));
-        let api = options_to_api(&o).unwrap();
+        ]);
+        let api = options_to_api(&Some(o.clone())).unwrap();
         assert_eq!(api["authnAuthz"], serde_json::Value::Bool(true));
-        assert_eq!(options_from_api(&api), o.unwrap());
+        assert_eq!(options_from_api(&api), o);
     }
 }
