@@ -82,6 +82,15 @@ fn plan_block(block: &Block, prior: &Value, proposed: &Value, config: &Value) ->
         };
         out.insert(name.clone(), value);
     }
+    // Defaults taken from a sibling follow its planned value (never from another computed one).
+    for (name, attr) in &block.attributes {
+        if let Some(source) = &attr.default_from {
+            if field(config, name).is_null() {
+                let value = out.get(source).cloned().unwrap_or(Value::Null);
+                out.insert(name.clone(), value);
+            }
+        }
+    }
     for (name, nested) in &block.blocks {
         let prop = field(proposed, name);
         let cfg = field(config, name);
@@ -242,6 +251,7 @@ mod tests {
             .attr("tier", string().default("LOW").replace())
             .attr("status", string().computed())
             .attr("nodes", string().computed().recompute_when(&["size"]))
+            .attr("standby", string().default_from("name"))
             .block(
                 "opt",
                 NestedBlock::single(crate::framework::schema::Block::new("o").attr("k", string().default("d"))),
@@ -257,6 +267,7 @@ mod tests {
             ("tier", "LOW".into()),
             ("status", "RUNNING".into()),
             ("nodes", "n".into()),
+            ("standby", "a".into()),
             ("opt", Value::Null),
         ])
     }
@@ -269,6 +280,7 @@ mod tests {
         assert_eq!(field(&p.state, "tier"), &Value::from("LOW"));
         assert_eq!(field(&p.state, "id"), &Value::Unknown);
         assert_eq!(field(field(&p.state, "opt"), "k"), &Value::from("d"));
+        assert_eq!(field(&p.state, "standby"), &Value::from("a"));
         assert!(p.requires_replace.is_empty());
     }
 

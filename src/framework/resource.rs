@@ -206,6 +206,15 @@ fn fill_defaults(block: &Block, v: &mut Value) {
             }
         }
     }
+    for (name, attr) in &block.attributes {
+        if let Some(source) = &attr.default_from {
+            let value = fields.get(source).cloned().unwrap_or(Value::Null);
+            let slot = fields.entry(name.clone()).or_insert(Value::Null);
+            if slot.is_null() {
+                *slot = value;
+            }
+        }
+    }
     for (name, nested) in &block.blocks {
         if let Some(child) = fields.get_mut(name) {
             match (nested.nesting, child) {

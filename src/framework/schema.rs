@@ -39,6 +39,8 @@ pub struct Attribute {
     pub sensitive: bool,
     pub deprecated: bool,
     pub default: Option<Value>,
+    /// Defaults to the value of this sibling attribute (e.g. a server that defaults to another).
+    pub default_from: Option<String>,
     pub replace: Replace,
     pub on_update: OnUpdate,
     pub validators: Vec<Arc<dyn Validator>>,
@@ -54,6 +56,7 @@ fn attribute(ty: Type) -> Attribute {
         sensitive: false,
         deprecated: false,
         default: None,
+        default_from: None,
         replace: Replace::Never,
         on_update: OnUpdate::Keep,
         validators: Vec::new(),
@@ -101,6 +104,13 @@ impl Attribute {
     /// the attribute becomes optional and computed.
     pub fn default(mut self, value: impl Into<Value>) -> Self {
         self.default = Some(value.into());
+        self.optional = true;
+        self.computed = true;
+        self
+    }
+    /// Like `default`, but the default is whatever the sibling attribute `other` is planned to be.
+    pub fn default_from(mut self, other: &str) -> Self {
+        self.default_from = Some(other.to_string());
         self.optional = true;
         self.computed = true;
         self

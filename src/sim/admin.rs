@@ -30,7 +30,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{instaclustr, json_error, json_message, lock, Fault, Shared, VENDORS};
+use super::{json_error, json_message, lock, Fault, Shared, MODULES};
 
 pub fn router() -> Router<Shared> {
     Router::new()
@@ -43,7 +43,6 @@ pub fn router() -> Router<Shared> {
             get(list_faults).post(add_fault).delete(clear_faults),
         )
         .route("/_admin/config", get(get_config).post(set_config))
-        .nest("/_admin/instaclustr", instaclustr::admin_routes())
 }
 
 /// Admin bodies are parsed by hand so that a bad body is a JSON 400, never a panic or a
@@ -126,8 +125,8 @@ async fn add_fault(State(shared): State<Shared>, body: Bytes) -> Response {
         Ok(r) => r,
         Err(resp) => return resp,
     };
-    if !VENDORS.iter().any(|v| v.name == req.vendor) {
-        let names: Vec<&str> = VENDORS.iter().map(|v| v.name).collect();
+    if !MODULES.iter().any(|m| m.vendor.name == req.vendor) {
+        let names: Vec<&str> = MODULES.iter().map(|m| m.vendor.name).collect();
         return json_error(
             StatusCode::BAD_REQUEST,
             json_message(&format!(

@@ -20,7 +20,11 @@
 //! faults, 401s and 429s, is recorded in the request log.
 
 pub mod admin;
+pub mod cloudbasic;
+pub mod css;
+pub mod iam;
 pub mod instaclustr;
+pub mod redis;
 
 use std::collections::{HashMap, VecDeque};
 use std::io;
@@ -72,8 +76,44 @@ pub struct Vendor {
     pub error_body: fn(StatusCode, &str) -> Value,
 }
 
-/// Every vendor API the simulator serves; admin faults are validated against this list.
-pub const VENDORS: &[Vendor] = &[instaclustr::VENDOR];
+/// One simulated API: its identity, its routes under `/<name>` and its back doors under
+/// `/_admin/<name>`.
+pub struct VendorModule {
+    pub vendor: Vendor,
+    pub api: fn(&Shared) -> Router<Shared>,
+    pub admin: fn() -> Router<Shared>,
+}
+
+/// Every API the simulator serves. Adding a vendor = one module + one line here + one field in
+/// [`SimState`].
+pub const MODULES: &[VendorModule] = &[
+    VendorModule {
+        vendor: instaclustr::VENDOR,
+        api: instaclustr::api,
+        admin: instaclustr::admin_routes,
+    },
+    VendorModule {
+        vendor: css::VENDOR,
+        api: css::api,
+        admin: css::admin_routes,
+    },
+    VendorModule {
+        vendor: iam::VENDOR,
+        api: iam::api,
+        admin: iam::admin_routes,
+    },
+    VendorModule {
+        vendor: cloudbasic::VENDOR,
+        api: cloudbasic::api,
+        admin: cloudbasic::admin_routes,
+    },
+    VendorModule {
+        vendor: redis::VENDOR,
+        api: redis::api,
+        admin: redis::admin_routes,
+    },
+];
+
 
 /// One entry of the request log (`GET /_admin/requests`).
 #[derive(Clone, Debug, Serialize)]
@@ -127,6 +167,10 @@ pub struct SimState {
     /// Last request admitted by the rate limiter, per (vendor, client IP).
     pub last_admitted: HashMap<(&'static str, Option<IpAddr>), Instant>,
     pub instaclustr: instaclustr::State,
+    pub css: css::State,
+    pub iam: iam::State,
+    pub cloudbasic: cloudbasic::State,
+    pub redis: redis::State,
 }
 
 impl SimState {
@@ -138,6 +182,10 @@ impl SimState {
             faults: Vec::new(),
             last_admitted: HashMap::new(),
             instaclustr: instaclustr::State::default(),
+            css: css::State::default(),
+            iam: iam::State::default(),
+            cloudbasic: cloudbasic::State::default(),
+            redis: redis::State::default(),
         }
     }
 
@@ -207,12 +255,17 @@ pub fn lock(shared: &Shared) -> MutexGuard<'_, SimState> {
 
 /// The whole simulator as one axum router (for in-process tests; [`serve`] adds the listener).
 pub fn router(shared: Shared) -> Router {
-    let instaclustr = instaclustr::api(&shared).layer(middleware::from_fn_with_state(
-        (shared.clone(), instaclustr::VENDOR),
-        vendor_gate,
-    ));
-    Router::new()
-        .nest(&format!("/{}", instaclustr::VENDOR.name), instaclustr)
+    let mut app = Router::new();
+    for module in MODULES {
+        let api = (module.api)(&shared).layer(middleware::from_fn_with_state(
+            (shared.clone(), module.vendor),
+            vendor_gate,
+        ));
+        app = app
+            .nest(&format!("/{}", module.vendor.name), api)
+            .nest(&format!("/_admin/{}", module.vendor.name), (module.admin)());
+    }
+    app
         .merge(admin::router())
         .fallback(|| async {
             json_error(

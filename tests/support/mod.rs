@@ -216,6 +216,22 @@ impl Sim {
         lines[lines.len().saturating_sub(n)..].to_vec()
     }
 
+    /// `GET <path>` on the simulator (e.g. a vendor's `/_admin/<vendor>/...` back door); panics on
+    /// a non-2xx answer; an empty body is `Value::Null`.
+    pub fn admin_get(&self, path: &str) -> Value {
+        self.admin(reqwest::Method::GET, path, None)
+    }
+
+    /// `POST <path>` with an optional JSON body; panics on a non-2xx answer.
+    pub fn admin_post(&self, path: &str, body: Option<Value>) -> Value {
+        self.admin(reqwest::Method::POST, path, body)
+    }
+
+    /// The base URL of a vendor API served by the simulator: `<sim>/<vendor>`.
+    pub fn vendor_url(&self, vendor: &str) -> String {
+        format!("{}/{vendor}", self.url)
+    }
+
     fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let url = format!("{}{}", self.url, path);
         let what = format!("{method} {path}");

@@ -1,0 +1,1 @@
+//! Huawei Cloud Search Service (CSS): clusters over IAM token auth.

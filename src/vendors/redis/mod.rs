@@ -1,0 +1,1 @@
+//! Redis Enterprise Software: cluster bootstrap, create and join.
