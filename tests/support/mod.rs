@@ -905,6 +905,24 @@ impl Workdir {
     /// Runs `terraform <args>` in the work dir with the harness environment. Never panics on a
     /// non-zero exit (see [`TfOutput::assert_success`]); panics on a timeout.
     pub fn run(&self, args: &[&str]) -> TfOutput {
+        self.run_with(args, None)
+    }
+
+    /// Like [`Workdir::run`], but sends Terraform one SIGINT (as Ctrl-C would) as soon as
+    /// `interrupt_when` returns true; it is polled about every 100 ms while Terraform runs.
+    pub fn run_interrupted(
+        &self,
+        args: &[&str],
+        interrupt_when: &mut dyn FnMut() -> bool,
+    ) -> TfOutput {
+        self.run_with(args, Some(interrupt_when))
+    }
+
+    fn run_with(
+        &self,
+        args: &[&str],
+        interrupt_when: Option<&mut dyn FnMut() -> bool>,
+    ) -> TfOutput {
         let mut cmd = Command::new(&self.tf.path);
         cmd.args(args).current_dir(&self.work).stdin(Stdio::null());
         // Nothing from the caller's Terraform or provider setup may leak in.
@@ -932,7 +950,8 @@ impl Workdir {
             cmd.env(k, v);
         }
         let command = format!("terraform {}", args.join(" "));
-        let (status, stdout, stderr) = run_with_timeout(cmd, self.timeout, &command);
+        let (status, stdout, stderr) =
+            run_with_timeout(cmd, self.timeout, &command, interrupt_when);
         TfOutput {
             command,
             terraform: self.tf.to_string(),
@@ -1151,8 +1170,15 @@ fn run_with_timeout(
     mut cmd: Command,
     timeout: Duration,
     what: &str,
+    mut interrupt_when: Option<&mut dyn FnMut() -> bool>,
 ) -> (ExitStatus, String, String) {
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    if interrupt_when.is_some() {
+        // Its own process group, so the interrupt below reaches Terraform as a terminal's would
+        // without hitting the test runner.
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
     let mut child = cmd
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
@@ -1161,11 +1187,25 @@ fn run_with_timeout(
 
     let deadline = Instant::now() + timeout;
     let mut interrupted_at: Option<Instant> = None;
+    let mut next_check = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait for terraform") {
             break status;
         }
         let now = Instant::now();
+        if now >= next_check {
+            next_check = now + Duration::from_millis(100);
+            if let Some(trigger) = interrupt_when.as_mut() {
+                if trigger() {
+                    // Ctrl-C in a terminal reaches the whole process group: Terraform (both
+                    // processes of 0.13's panic wrapper) and its providers.
+                    let _ = Command::new("kill")
+                        .args(["-INT", "--", &format!("-{}", child.id())])
+                        .status();
+                    interrupt_when = None;
+                }
+            }
+        }
         match interrupted_at {
             None if now >= deadline => {
                 let _ = Command::new("kill")
