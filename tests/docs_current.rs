@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use clusterform::framework::docs;
 use clusterform::framework::Provider;
+use clusterform::vendors::cloudbasic::CloudBasicProvider;
 use clusterform::vendors::instaclustr::InstaclustrProvider;
 
 const UPDATE_HINT: &str = "run `UPDATE_DOCS=1 cargo test --test docs_current` and review the diff";
@@ -20,7 +21,10 @@ const UPDATE_HINT: &str = "run `UPDATE_DOCS=1 cargo test --test docs_current` an
 /// Every provider whose pages live in `docs/`. A new vendor adds one line here, a template per
 /// page in `docs/templates/`, and examples in `examples/`.
 fn providers() -> Vec<Box<dyn Provider>> {
-    vec![Box::new(InstaclustrProvider::new())]
+    vec![
+        Box::new(InstaclustrProvider::new()),
+        Box::new(CloudBasicProvider::new()),
+    ]
 }
 
 fn root() -> PathBuf {

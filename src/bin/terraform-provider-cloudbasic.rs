@@ -1,6 +1,8 @@
-//! `terraform-provider-cloudbasic` (not yet written).
+//! `terraform-provider-cloudbasic`: the CloudBasic provider plugin.
 
 fn main() {
-    eprintln!("terraform-provider-cloudbasic is not built yet");
-    std::process::exit(1);
+    std::process::exit(clusterform::protocol::serve_provider(
+        "terraform-provider-cloudbasic",
+        clusterform::vendors::cloudbasic::CloudBasicProvider::new,
+    ));
 }

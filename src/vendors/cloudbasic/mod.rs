@@ -1,1 +1,17 @@
 //! CloudBasic Multi-AZ HA clusters over SigV4-signed JSON or XML.
+//!
+//! - [`signing`]: AWS Signature Version 4 through `aws-sigv4`'s request signer.
+//! - [`body`]: the JSON and XML encodings of requests and of the API's answers.
+//! - [`client`]: CreateCluster, AlterCluster and DeleteCluster over the shared HTTP client.
+//! - [`resource`]: `cloudbasic_cluster`, write-only because the API has no read action.
+//! - [`provider`]: `provider "cloudbasic"`.
+
+
+pub mod body;
+pub mod client;
+pub mod provider;
+pub mod resource;
+pub mod signing;
+pub mod validate;
+
+pub use provider::CloudBasicProvider;

@@ -1,0 +1,634 @@
+//! Typed client for the CloudBasic Multi-AZ HA API.
+//!
+//! Every action is `POST <endpoint>/api/<Action>` with a JSON or XML body, signed with AWS
+//! Signature Version 4 ([`super::signing`]). 200 means done: the API has no status or describe
+//! action, so nothing is ever read back. Retries, TLS, timeouts and cancellation come from the
+//! shared [`HttpClient`]; this file adds paths, bodies, signing and the mapping of answers.
+
+use std::fmt;
+use std::time::SystemTime;
+
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
+use reqwest::StatusCode;
+use tokio_util::sync::CancellationToken;
+
+use super::body::{read_answer, ActionBody, PayloadFormat, Problem};
+use super::signing::{self, Credentials, Scope, AMZ_CONTENT_SHA256, AMZ_DATE};
+use crate::http::{error_message, redact_url, HttpClient, HttpError, RetryPolicy};
+
+/// `CreateCluster`: cluster this instance (`local_server`) with another one. The keys are the
+/// *remote* instance's API key pair.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CreateCluster {
+    pub remote_server: String,
+    pub local_server: String,
+    pub port: u16,
+    pub public_key: String,
+    pub private_key: String,
+}
+
+/// `AlterCluster`: move the cluster to another remote address or port (e.g. 81 → 444 for TLS),
+/// or rotate the remote instance's keys. Every field is required by the API.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AlterCluster {
+    pub remote_server: String,
+    pub port: u16,
+    pub public_key: String,
+    pub private_key: String,
+}
+
+/// `DeleteCluster`: dissolve the cluster; `standalone_server` stays primary. The keys are needed
+/// only when the call goes to the server that is leaving the cluster.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DeleteCluster {
+    pub standalone_server: String,
+    pub keys: Option<(String, String)>,
+}
+
+// Debug by hand: these bodies carry key material.
+impl fmt::Debug for CreateCluster {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateCluster")
+            .field("remote_server", &self.remote_server)
+            .field("local_server", &self.local_server)
+            .field("port", &self.port)
+            .field("public_key", &self.public_key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for AlterCluster {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AlterCluster")
+            .field("remote_server", &self.remote_server)
+            .field("port", &self.port)
+            .field("public_key", &self.public_key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for DeleteCluster {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeleteCluster")
+            .field("standalone_server", &self.standalone_server)
+            .field("with_keys", &self.keys.is_some())
+            .finish()
+    }
+}
+
+impl CreateCluster {
+    fn body(&self) -> ActionBody {
+        ActionBody::new("CreateCluster")
+            .text("remoteServer", &self.remote_server)
+            .text("localServer", &self.local_server)
+            .int("port", i64::from(self.port))
+            .text("publicKey", &self.public_key)
+            .text("privateKey", &self.private_key)
+    }
+}
+
+impl AlterCluster {
+    fn body(&self) -> ActionBody {
+        ActionBody::new("AlterCluster")
+            .text("remoteServer", &self.remote_server)
+            .int("port", i64::from(self.port))
+            .text("publicKey", &self.public_key)
+            .text("privateKey", &self.private_key)
+    }
+}
+
+impl DeleteCluster {
+    fn body(&self) -> ActionBody {
+        let body =
+            ActionBody::new("DeleteCluster").text("standaloneServer", &self.standalone_server);
+        match &self.keys {
+            Some((public, private)) => body.text("publicKey", public).text("privateKey", private),
+            None => body,
+        }
+    }
+}
+
+/// What a call can fail with. Messages never contain the secret key or key material from
+/// request bodies; they carry the API's own words and its request id.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400 and other 4xx: the API refused the input. `problems` name the API fields.
+    #[error(
+        "CloudBasic rejected {action} (HTTP {status}{}): {}",
+        request_id_text(request_id),
+        problems_text(problems)
+    )]
+    Rejected {
+        action: &'static str,
+        status: u16,
+        request_id: Option<String>,
+        problems: Vec<Problem>,
+    },
+
+    /// 401/403: the signature or the key was not accepted.
+    #[error(
+        "CloudBasic refused the request signature for {action} (HTTP {status}{}): {}. Check \
+         access_key and secret_key (an ActivateInstance or CreateUser key pair of this instance), \
+         region, signing_service, and the clock of this machine",
+        request_id_text(request_id),
+        problems_text(problems)
+    )]
+    Unauthorized {
+        action: &'static str,
+        status: u16,
+        request_id: Option<String>,
+        problems: Vec<Problem>,
+    },
+
+    /// 5xx (after retries where retrying is safe) or an unexpected status.
+    #[error(
+        "CloudBasic failed {action} (HTTP {status}{}): {}",
+        request_id_text(request_id),
+        problems_text(problems)
+    )]
+    Server {
+        action: &'static str,
+        status: u16,
+        request_id: Option<String>,
+        problems: Vec<Problem>,
+    },
+
+    /// Transport or configuration failure of the HTTP layer.
+    #[error(transparent)]
+    Http(#[from] HttpError),
+
+    /// The request could not be signed (never carries key material).
+    #[error(transparent)]
+    Signing(#[from] signing::SigningError),
+}
+
+fn request_id_text(id: &Option<String>) -> String {
+    id.as_ref()
+        .map(|id| format!(", request id {id}"))
+        .unwrap_or_default()
+}
+
+fn problems_text(problems: &[Problem]) -> String {
+    if problems.is_empty() {
+        return "no message".to_string();
+    }
+    problems
+        .iter()
+        .map(Problem::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl ApiError {
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, ApiError::Http(e) if e.is_cancelled())
+    }
+
+    /// The problems the API reported, if it answered at all.
+    pub fn problems(&self) -> &[Problem] {
+        match self {
+            ApiError::Rejected { problems, .. }
+            | ApiError::Unauthorized { problems, .. }
+            | ApiError::Server { problems, .. } => problems,
+            ApiError::Http(_) | ApiError::Signing(_) => &[],
+        }
+    }
+
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            ApiError::Rejected { request_id, .. }
+            | ApiError::Unauthorized { request_id, .. }
+            | ApiError::Server { request_id, .. } => request_id.as_deref(),
+            ApiError::Http(_) | ApiError::Signing(_) => None,
+        }
+    }
+
+    /// True when the request may have reached the API and been acted on even though no answer
+    /// came back (a timeout or a connection dropped after sending). A refused connection or any
+    /// answer from the API is not ambiguous.
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            ApiError::Http(HttpError::Transport { kind, .. }) => !matches!(
+                kind,
+                crate::http::TransportKind::Connect | crate::http::TransportKind::Certificate
+            ),
+            _ => false,
+        }
+    }
+}
+
+/// Everything the client needs besides the HTTP client itself.
+#[derive(Clone, Debug)]
+pub struct ClientSettings {
+    pub credentials: Credentials,
+    pub scope: Scope,
+    pub format: PayloadFormat,
+}
+
+/// One per provider process; cheap to clone.
+#[derive(Clone)]
+pub struct CloudBasicClient {
+    http: HttpClient,
+    settings: ClientSettings,
+}
+
+impl fmt::Debug for CloudBasicClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CloudBasicClient")
+            .field("http", &self.http)
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+impl CloudBasicClient {
+    pub fn new(http: HttpClient, settings: ClientSettings) -> Self {
+        CloudBasicClient { http, settings }
+    }
+
+    pub fn format(&self) -> PayloadFormat {
+        self.settings.format
+    }
+
+    /// A repeated CreateCluster would find the instance already clustered, so it is sent once
+    /// (retried only when the connection was never made).
+    pub async fn create_cluster(
+        &self,
+        request: &CreateCluster,
+        cancel: &CancellationToken,
+    ) -> Result<(), ApiError> {
+        self.call(request.body(), RetryPolicy::NotIdempotent, cancel)
+            .await
+    }
+
+    /// Setting the same remote, port and keys twice leaves the same cluster: safe to retry.
+    pub async fn alter_cluster(
+        &self,
+        request: &AlterCluster,
+        cancel: &CancellationToken,
+    ) -> Result<(), ApiError> {
+        self.call(request.body(), RetryPolicy::Idempotent, cancel)
+            .await
+    }
+
+    /// A repeated DeleteCluster would find no cluster left and fail, so it is sent once.
+    pub async fn delete_cluster(
+        &self,
+        request: &DeleteCluster,
+        cancel: &CancellationToken,
+    ) -> Result<(), ApiError> {
+        self.call(request.body(), RetryPolicy::NotIdempotent, cancel)
+            .await
+    }
+
+    async fn call(
+        &self,
+        body: ActionBody,
+        retry: RetryPolicy,
+        cancel: &CancellationToken,
+    ) -> Result<(), ApiError> {
+        let action = body.action;
+        let format = self.settings.format;
+        let path = format!("/api/{action}");
+        let payload = body.encode(format);
+        let url = self.http.url(&path);
+        let parsed = reqwest::Url::parse(&url).map_err(|e| {
+            HttpError::Config(format!("invalid endpoint URL {:?}: {e}", redact_url(&url)))
+        })?;
+        let host = authority(&parsed);
+        let content_type = format.content_type();
+        let signed = signing::sign(
+            &signing::Request {
+                method: "POST",
+                path: parsed.path(),
+                query: parsed.query(),
+                headers: &[("host", &host), ("content-type", content_type)],
+                body: &payload,
+                content_sha256_header: true,
+            },
+            &self.settings.credentials,
+            &self.settings.scope,
+            SystemTime::now(),
+        )?;
+        // Host is set explicitly so that what goes on the wire is exactly what was signed.
+        let request = self
+            .http
+            .post(&path)
+            .header(HOST, host.as_str())
+            .header(CONTENT_TYPE, content_type)
+            .header(AMZ_DATE, signed.amz_date.as_str())
+            .header(AMZ_CONTENT_SHA256, signed.content_sha256.as_str())
+            .header(AUTHORIZATION, signed.authorization.as_str())
+            .body(payload);
+        tracing::debug!(action, %format, signed_headers = %signed.signed_headers, "calling CloudBasic");
+        let response = self.http.send(request, retry, cancel).await?;
+        let answer = read_answer(&response.body, response.header("content-type"));
+        let status = response.status;
+        tracing::debug!(action, status = status.as_u16(), request_id = ?answer.request_id, "CloudBasic answered");
+        if status.is_success() {
+            return Ok(());
+        }
+        let mut problems = answer.problems;
+        if problems.is_empty() {
+            // Not CloudBasic's error shape (a proxy page, an empty body): still give the words.
+            problems.push(Problem {
+                field: None,
+                message: error_message(&response.body).unwrap_or_else(|| {
+                    status
+                        .canonical_reason()
+                        .unwrap_or("no message")
+                        .to_string()
+                }),
+            });
+        }
+        let request_id = answer.request_id;
+        Err(match status {
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ApiError::Unauthorized {
+                action,
+                status: status.as_u16(),
+                request_id,
+                problems,
+            },
+            s if s.is_client_error() => ApiError::Rejected {
+                action,
+                status: s.as_u16(),
+                request_id,
+                problems,
+            },
+            s => ApiError::Server {
+                action,
+                status: s.as_u16(),
+                request_id,
+                problems,
+            },
+        })
+    }
+}
+
+/// `host[:port]` as the HTTP client sends it in `Host` (the port only when not the scheme's
+/// default; IPv6 hosts in brackets).
+fn authority(url: &reqwest::Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::testing::{Recorded, Reply, TestServer};
+    use crate::http::HttpSettings;
+    use std::time::Duration;
+
+    const SECRET: &str = "s3cret/Key+Value";
+
+    async fn setup(format: PayloadFormat, replies: Vec<Reply>) -> (TestServer, CloudBasicClient) {
+        let server = TestServer::script(replies).await;
+        let http = HttpClient::new(HttpSettings {
+            base_url: format!("{}/cloudbasic", server.base),
+            retry_base: Duration::from_millis(5),
+            retry_cap: Duration::from_millis(20),
+            ..HttpSettings::default()
+        })
+        .unwrap();
+        let client = CloudBasicClient::new(
+            http,
+            ClientSettings {
+                credentials: Credentials::new("PUBKEY", SECRET),
+                scope: Scope {
+                    region: "us-east-1".into(),
+                    service: "cloudbasic".into(),
+                },
+                format,
+            },
+        );
+        (server, client)
+    }
+
+    fn create() -> CreateCluster {
+        CreateCluster {
+            remote_server: "10.0.0.2".into(),
+            local_server: "10.0.0.1".into(),
+            port: 81,
+            public_key: "REMOTEPUB".into(),
+            private_key: "remote-private".into(),
+        }
+    }
+
+    fn header<'a>(r: &'a Recorded, name: &str) -> &'a str {
+        r.header(name)
+            .unwrap_or_else(|| panic!("no {name} header in {r:?}"))
+    }
+
+    #[tokio::test]
+    async fn create_is_a_signed_json_post() {
+        let (server, client) = setup(
+            PayloadFormat::Json,
+            vec![Reply::json(200, r#"{"requestId":1}"#)],
+        )
+        .await;
+        client
+            .create_cluster(&create(), &CancellationToken::new())
+            .await
+            .unwrap();
+        let r = &server.requests()[0];
+        assert_eq!(r.method, "POST");
+        assert_eq!(r.path, "/cloudbasic/api/CreateCluster");
+        assert_eq!(header(r, "content-type"), "application/json");
+        assert_eq!(
+            r.json(),
+            serde_json::json!({"remoteServer":"10.0.0.2","localServer":"10.0.0.1","port":81,"publicKey":"REMOTEPUB","privateKey":"remote-private"})
+        );
+        assert_eq!(
+            header(r, "x-amz-content-sha256"),
+            signing::sha256_hex(&r.body)
+        );
+        let authz = header(r, "authorization");
+        assert!(
+            authz.starts_with("AWS4-HMAC-SHA256 Credential=PUBKEY/"),
+            "{authz}"
+        );
+        assert!(
+            authz.contains("/us-east-1/cloudbasic/aws4_request, "),
+            "{authz}"
+        );
+        assert!(
+            authz.contains("SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date, "),
+            "{authz}"
+        );
+        assert_eq!(header(r, "host"), server.base.trim_start_matches("http://"));
+        assert!(!format!("{r:?}").contains(SECRET));
+    }
+
+    /// The signature the client sends is the one the simulator's independent verifier computes.
+    #[tokio::test]
+    async fn signature_verifies_independently() {
+        let (server, client) = setup(PayloadFormat::Xml, vec![Reply::status(200)]).await;
+        let alter = AlterCluster {
+            remote_server: "db-b.internal".into(),
+            port: 444,
+            public_key: "REMOTEPUB".into(),
+            private_key: "remote-private".into(),
+        };
+        client
+            .alter_cluster(&alter, &CancellationToken::new())
+            .await
+            .unwrap();
+        let r = &server.requests()[0];
+        let headers: Vec<(String, String)> = r.headers.clone();
+        let verified = crate::sim::cloudbasic::sigv4::verify(
+            &crate::sim::cloudbasic::sigv4::Incoming {
+                method: &r.method,
+                path: &r.path,
+                query: None,
+                headers: &headers,
+                body: &r.body,
+            },
+            |key| (key == "PUBKEY").then(|| SECRET.to_string()),
+            SystemTime::now(),
+        );
+        assert!(verified.is_ok(), "{verified:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&r.body),
+            "<AlterClusterRequest><RemoteServer>db-b.internal</RemoteServer><Port>444</Port>\
+             <PublicKey>REMOTEPUB</PublicKey><PrivateKey>remote-private</PrivateKey></AlterClusterRequest>"
+        );
+        assert_eq!(header(r, "content-type"), "application/xml");
+    }
+
+    #[tokio::test]
+    async fn delete_sends_keys_only_when_given() {
+        let (server, client) = setup(
+            PayloadFormat::Json,
+            vec![Reply::status(200), Reply::status(200)],
+        )
+        .await;
+        let cancel = CancellationToken::new();
+        client
+            .delete_cluster(
+                &DeleteCluster {
+                    standalone_server: "10.0.0.1".into(),
+                    keys: None,
+                },
+                &cancel,
+            )
+            .await
+            .unwrap();
+        client
+            .delete_cluster(
+                &DeleteCluster {
+                    standalone_server: "10.0.0.2".into(),
+                    keys: Some(("P".into(), "S".into())),
+                },
+                &cancel,
+            )
+            .await
+            .unwrap();
+        let r = server.requests();
+        assert_eq!(r[0].path, "/cloudbasic/api/DeleteCluster");
+        assert_eq!(
+            r[0].json(),
+            serde_json::json!({"standaloneServer": "10.0.0.1"})
+        );
+        assert_eq!(
+            r[1].json(),
+            serde_json::json!({"standaloneServer": "10.0.0.2", "publicKey": "P", "privateKey": "S"})
+        );
+    }
+
+    #[tokio::test]
+    async fn json_validation_errors_name_fields_and_carry_the_request_id() {
+        let (server, client) = setup(
+            PayloadFormat::Json,
+            vec![Reply::json(
+                400,
+                r#"{"errors":["{RemoteServer}:Invalid value for RemoteServer"],"requestId":20}"#,
+            )],
+        )
+        .await;
+        let err = client
+            .create_cluster(&create(), &CancellationToken::new())
+            .await
+            .unwrap_err();
+        assert_eq!(server.count(), 1);
+        assert_eq!(err.request_id(), Some("20"));
+        assert_eq!(err.problems()[0].field.as_deref(), Some("RemoteServer"));
+        let text = err.to_string();
+        assert!(text.contains("request id 20"), "{text}");
+        assert!(
+            text.contains("RemoteServer: Invalid value for RemoteServer"),
+            "{text}"
+        );
+        assert!(matches!(err, ApiError::Rejected { status: 400, .. }));
+    }
+
+    #[tokio::test]
+    async fn xml_errors_and_refused_signatures() {
+        let (_server, client) = setup(
+            PayloadFormat::Xml,
+            vec![Reply::status(403)
+                .header("Content-Type", "application/xml")
+                .body("<Error><RequestId>9</RequestId><Message>The request signature does not match</Message></Error>")],
+        )
+        .await;
+        let err = client
+            .create_cluster(&create(), &CancellationToken::new())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, ApiError::Unauthorized { status: 403, .. }),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("request id 9") && text.contains("signature does not match"),
+            "{text}"
+        );
+        assert!(!text.contains(SECRET));
+    }
+
+    #[tokio::test]
+    async fn alter_is_retried_create_is_not() {
+        let (server, client) = setup(
+            PayloadFormat::Json,
+            vec![Reply::status(503), Reply::status(200), Reply::status(503)],
+        )
+        .await;
+        let cancel = CancellationToken::new();
+        let alter = AlterCluster {
+            remote_server: "10.0.0.3".into(),
+            port: 81,
+            public_key: "P".into(),
+            private_key: "S".into(),
+        };
+        client.alter_cluster(&alter, &cancel).await.unwrap();
+        assert_eq!(server.count(), 2);
+        let err = client.create_cluster(&create(), &cancel).await.unwrap_err();
+        assert!(
+            matches!(err, ApiError::Server { status: 503, .. }),
+            "{err:?}"
+        );
+        assert_eq!(server.count(), 3);
+        assert!(err.to_string().contains("Service Unavailable"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn cancelled_calls_send_nothing() {
+        let (server, client) = setup(PayloadFormat::Json, vec![Reply::status(200)]).await;
+        let cancel = CancellationToken::new();
+        cancel.cancel();
+        let err = client.create_cluster(&create(), &cancel).await.unwrap_err();
+        assert!(err.is_cancelled());
+        assert_eq!(server.count(), 0);
+    }
+
+    #[test]
+    fn authority_keeps_non_default_ports_and_ipv6_brackets() {
+        let u = reqwest::Url::parse("http://[::1]:82/x").unwrap();
+        assert_eq!(authority(&u), "[::1]:82");
+        let u = reqwest::Url::parse("https://h.example.com:443/").unwrap();
+        assert_eq!(authority(&u), "h.example.com");
+    }
+}

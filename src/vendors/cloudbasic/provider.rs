@@ -1,0 +1,252 @@
+//! `provider "cloudbasic"`: the instance's API endpoint, its key pair, the SigV4 scope, the body
+//! encoding and TLS verification, each also from the environment where the spec names a
+//! variable.
+
+use async_trait::async_trait;
+
+use super::body::PayloadFormat;
+use super::client::{ClientSettings, CloudBasicClient};
+use super::resource::ClusterResource;
+use super::signing::{Credentials, Scope};
+use super::validate::endpoint_problem;
+use crate::framework::resource::AnyResource;
+use crate::framework::schema::{boolean, string, Schema};
+use crate::framework::settings::{bool_setting, required_setting, string_setting, Configured};
+use crate::framework::validators::{not_empty, one_of, Check};
+use crate::framework::{AttrPath, Diagnostic, Diagnostics, Provider, Typed, Value};
+use crate::http::{HttpClient, HttpSettings};
+
+pub const DEFAULT_REGION: &str = "us-east-1";
+pub const DEFAULT_SERVICE: &str = "cloudbasic";
+
+#[derive(Default)]
+pub struct CloudBasicProvider {
+    client: Configured<CloudBasicClient>,
+}
+
+impl CloudBasicProvider {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+fn endpoint_check(value: &Value) -> Option<String> {
+    endpoint_problem(value.as_str()?)
+}
+
+#[async_trait]
+impl Provider for CloudBasicProvider {
+    fn type_name(&self) -> &'static str {
+        "cloudbasic"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new("Manages CloudBasic Multi-AZ HA clusters through an instance's SigV4-signed REST API.")
+            .attr(
+                "endpoint",
+                string().optional().validate(Check(endpoint_check)).describe(
+                    "Base URL of the local instance's API, e.g. `http://10.0.0.5:82` (HTTPS: port 445); may include a path prefix. Required here or in CLOUDBASIC_ENDPOINT.",
+                ),
+            )
+            .attr(
+                "access_key",
+                string().optional().describe(
+                    "API public key of the local instance (ActivateInstance or CreateUser `publicKey`). Required here or in CLOUDBASIC_ACCESS_KEY.",
+                ),
+            )
+            .attr(
+                "secret_key",
+                string().optional().sensitive().describe(
+                    "API private key paired with `access_key` (`privateKey`). Required here or in CLOUDBASIC_SECRET_KEY.",
+                ),
+            )
+            .attr(
+                "region",
+                string().optional().describe(
+                    "Region of the SigV4 credential scope. Environment: CLOUDBASIC_REGION. Default `us-east-1`.",
+                ),
+            )
+            .attr(
+                "signing_service",
+                string()
+                    .optional()
+                    .validate(not_empty())
+                    .describe("Service name of the SigV4 credential scope. Default `cloudbasic`."),
+            )
+            .attr(
+                "payload_format",
+                string()
+                    .optional()
+                    .validate(one_of(&PayloadFormat::NAMES))
+                    .describe("Encoding of request and response bodies: `json` (default) or `xml`."),
+            )
+            .attr(
+                "insecure",
+                boolean().optional().describe(
+                    "Skip TLS certificate verification (instances often serve a self-signed certificate). Environment: CLOUDBASIC_INSECURE. Default false.",
+                ),
+            )
+    }
+
+    async fn configure(&self, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        // One diagnostic per missing argument, all reported at once.
+        let endpoint = required_setting(config, "endpoint", "CLOUDBASIC_ENDPOINT");
+        let access_key = required_setting(config, "access_key", "CLOUDBASIC_ACCESS_KEY");
+        let secret_key = required_setting(config, "secret_key", "CLOUDBASIC_SECRET_KEY");
+        let region = string_setting(config, "region", Some("CLOUDBASIC_REGION"))
+            .unwrap_or_else(|| DEFAULT_REGION.to_string());
+        let service = string_setting(config, "signing_service", None)
+            .unwrap_or_else(|| DEFAULT_SERVICE.to_string());
+        let format_name = string_setting(config, "payload_format", None);
+        let format = match format_name.as_deref().map(PayloadFormat::parse) {
+            None => Some(PayloadFormat::Json),
+            Some(Some(f)) => Some(f),
+            Some(None) => {
+                diags.push(
+                    Diagnostic::error(
+                        "Invalid payload_format",
+                        format!(
+                            "{:?} is not `json` or `xml`.",
+                            format_name.unwrap_or_default()
+                        ),
+                    )
+                    .at(AttrPath::root("payload_format")),
+                );
+                None
+            }
+        };
+        let insecure = bool_setting(config, "insecure", "CLOUDBASIC_INSECURE")
+            .map_err(|d| diags.push(d))
+            .ok();
+        // The environment variable is not checked at plan time like the HCL value is.
+        if let Ok(url) = &endpoint {
+            if let Some(problem) = endpoint_problem(url) {
+                diags.push(
+                    Diagnostic::error("Invalid endpoint", problem).at(AttrPath::root("endpoint")),
+                );
+            }
+        }
+        let (endpoint, access_key, secret_key) = match (endpoint, access_key, secret_key) {
+            (Ok(e), Ok(a), Ok(s)) => (e, a, s),
+            (e, a, s) => {
+                diags.extend(
+                    e.err()
+                        .into_iter()
+                        .chain(a.err())
+                        .chain(s.err())
+                        .collect::<Vec<_>>()
+                        .into(),
+                );
+                return diags;
+            }
+        };
+        let (Some(format), Some(insecure)) = (format, insecure) else {
+            return diags;
+        };
+        if diags.has_errors() {
+            return diags;
+        }
+        let settings = HttpSettings {
+            base_url: endpoint,
+            user_agent: concat!("terraform-provider-cloudbasic/", env!("CARGO_PKG_VERSION"))
+                .to_string(),
+            insecure,
+            ..HttpSettings::default()
+        };
+        match HttpClient::new(settings) {
+            Ok(http) => self.client.set(CloudBasicClient::new(
+                http,
+                ClientSettings {
+                    credentials: Credentials::new(access_key, secret_key),
+                    scope: Scope { region, service },
+                    format,
+                },
+            )),
+            Err(e) => diags.push(
+                Diagnostic::error("Cannot build the HTTP client", e.to_string())
+                    .at(AttrPath::root("endpoint")),
+            ),
+        }
+        diags
+    }
+
+    fn resources(&self) -> Vec<Box<dyn AnyResource>> {
+        vec![Typed::boxed(ClusterResource::new(self.client.clone()))]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, Value)]) -> Value {
+        let schema = CloudBasicProvider::new().schema();
+        let mut fields: std::collections::BTreeMap<String, Value> = schema
+            .block
+            .attributes
+            .keys()
+            .map(|k| (k.clone(), Value::Null))
+            .collect();
+        for (k, v) in pairs {
+            fields.insert(k.to_string(), v.clone());
+        }
+        Value::Object(fields)
+    }
+
+    // Environment variables are process-wide, so every case that depends on them runs in this
+    // one test.
+    #[tokio::test]
+    async fn missing_settings_are_one_diagnostic_each_and_env_fills_in() {
+        for var in [
+            "CLOUDBASIC_ENDPOINT",
+            "CLOUDBASIC_ACCESS_KEY",
+            "CLOUDBASIC_SECRET_KEY",
+        ] {
+            std::env::remove_var(var);
+        }
+        let p = CloudBasicProvider::new();
+        let diags = p.configure(&config(&[])).await;
+        let texts: Vec<String> = diags
+            .iter()
+            .map(|d| format!("{} {}", d.summary, d.detail))
+            .collect();
+        assert_eq!(texts.len(), 3, "{texts:?}");
+        for (attr, var) in [
+            ("endpoint", "CLOUDBASIC_ENDPOINT"),
+            ("access_key", "CLOUDBASIC_ACCESS_KEY"),
+            ("secret_key", "CLOUDBASIC_SECRET_KEY"),
+        ] {
+            assert!(
+                texts.iter().any(|t| t.contains(attr) && t.contains(var)),
+                "{attr}: {texts:?}"
+            );
+        }
+
+        std::env::set_var("CLOUDBASIC_SECRET_KEY", "from-env");
+        let p = CloudBasicProvider::new();
+        let diags = p
+            .configure(&config(&[
+                ("endpoint", "http://127.0.0.1:1/cloudbasic".into()),
+                ("access_key", "AK".into()),
+                ("payload_format", "xml".into()),
+            ]))
+            .await;
+        std::env::remove_var("CLOUDBASIC_SECRET_KEY");
+        assert!(diags.is_empty(), "{diags:?}");
+        let client = p.client.get().unwrap();
+        assert_eq!(client.format(), PayloadFormat::Xml);
+        assert!(!format!("{client:?}").contains("from-env"));
+
+        let p = CloudBasicProvider::new();
+        let diags = p
+            .configure(&config(&[
+                ("endpoint", "10.0.0.5:82".into()),
+                ("access_key", "AK".into()),
+                ("secret_key", "SK".into()),
+            ]))
+            .await;
+        assert_eq!(diags.0.len(), 1, "{diags:?}");
+        assert_eq!(diags.0[0].path, Some(AttrPath::root("endpoint")));
+    }
+}
