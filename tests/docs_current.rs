@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use clusterform::framework::docs;
 use clusterform::framework::Provider;
 use clusterform::vendors::cloudbasic::CloudBasicProvider;
+use clusterform::vendors::css::CssProvider;
 use clusterform::vendors::instaclustr::InstaclustrProvider;
 
 const UPDATE_HINT: &str = "run `UPDATE_DOCS=1 cargo test --test docs_current` and review the diff";
@@ -24,6 +25,7 @@ fn providers() -> Vec<Box<dyn Provider>> {
     vec![
         Box::new(InstaclustrProvider::new()),
         Box::new(CloudBasicProvider::new()),
+        Box::new(CssProvider::new()),
     ]
 }
 

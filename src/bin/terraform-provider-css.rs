@@ -1,6 +1,8 @@
-//! `terraform-provider-css` (not yet written).
+//! `terraform-provider-css`: the Huawei Cloud Search Service (CSS) provider plugin.
 
 fn main() {
-    eprintln!("terraform-provider-css is not built yet");
-    std::process::exit(1);
+    std::process::exit(clusterform::protocol::serve_provider(
+        "terraform-provider-css",
+        clusterform::vendors::css::CssProvider::new,
+    ));
 }

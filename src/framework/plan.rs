@@ -96,6 +96,9 @@ fn plan_block(block: &Block, prior: &Value, proposed: &Value, config: &Value) ->
         let cfg = field(config, name);
         let pri = field(prior, name);
         let value = match nested.nesting {
+            // A block cannot be computed: absent from the configuration means null, whatever
+            // Terraform proposes (0.13 and 1.0 propose the prior block).
+            Nesting::Single if cfg.is_null() => Value::Null,
             Nesting::Single => plan_block(&nested.block, pri, prop, cfg),
             Nesting::List | Nesting::Set => {
                 if prop.is_null() || !prop.is_known() {
@@ -315,6 +318,19 @@ mod tests {
         assert_eq!(paths, vec!["name", "tier"]);
         assert_eq!(field(&p.state, "id"), &Value::Unknown);
         assert_eq!(field(&p.state, "tier"), &Value::from("HIGH"));
+    }
+
+    #[test]
+    fn a_block_removed_from_config_is_planned_away() {
+        let s = schema();
+        let mut prior = running();
+        if let Value::Object(f) = &mut prior {
+            f.insert("opt".into(), obj(&[("k", "d".into())]));
+        }
+        let config = obj(&[("name", "a".into()), ("size", "s".into())]);
+        // Terraform 0.13 and 1.0 propose the prior block.
+        let p = plan(&s, &prior, &prior, &config);
+        assert_eq!(field(&p.state, "opt"), &Value::Null);
     }
 
     #[test]

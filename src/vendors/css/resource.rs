@@ -1,0 +1,361 @@
+//! `css_cluster`: create and wait for status "200", grow in place through extend, change tags,
+//! snapshot policy and admin password in place, delete and wait until the cluster is gone, read
+//! back everything the API reports.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use async_trait::async_trait;
+
+use super::client::{ApiError, ClusterDetail, CssClient, DeleteOutcome};
+use super::model::Cluster;
+use super::schema;
+use super::token::{redact, Secret};
+use crate::framework::poll::{wait_until, Backoff, Poll, WaitError};
+use crate::framework::schema::Schema;
+use crate::framework::settings::Configured;
+use crate::framework::{Ctx, Diagnostics, Failure, Outcome, Resource, Value};
+
+pub struct ClusterResource {
+    client: Configured<CssClient>,
+}
+
+impl ClusterResource {
+    pub fn new(client: Configured<CssClient>) -> Self {
+        ClusterResource { client }
+    }
+
+    fn client(&self) -> Result<&CssClient, Failure<Cluster>> {
+        self.client.get().map_err(Failure::from)
+    }
+}
+
+/// Why a wait for readiness ended without the cluster being ready.
+#[derive(Debug, thiserror::Error)]
+enum NotReady {
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error("the cluster disappeared (CSS answers that it does not exist)")]
+    Gone,
+    #[error("the cluster reached status \"303\" (failed): {}", .0.failure_text())]
+    Failed(Box<ClusterDetail>),
+}
+
+/// A failure whose text cannot contain the admin password, even if the API quoted it.
+fn failure(what: &str, e: impl std::fmt::Display, secret: Option<&str>) -> Failure<Cluster> {
+    let text = redact(&e.to_string(), &secret.into_iter().collect::<Vec<_>>());
+    Failure::new(format!("CSS: {what} failed"), text)
+}
+
+fn wait_failure<E: std::fmt::Display>(
+    what: &str,
+    e: WaitError<E>,
+    state: &Cluster,
+) -> Failure<Cluster> {
+    let secret = state.admin_password.as_deref();
+    match e {
+        WaitError::Check(e) => failure(what, e, secret).with_state(state.clone()),
+        stopped => {
+            let text = redact(
+                &stopped.to_string(),
+                &secret.into_iter().collect::<Vec<_>>(),
+            );
+            Failure::new(format!("CSS: {what} did not finish"), text).with_state(state.clone())
+        }
+    }
+}
+
+/// Runs `call` until the API stops answering CSS.0011 ("another operation is in progress").
+async fn retry_busy<F, Fut, T>(ctx: &Ctx, what: &str, mut call: F) -> Result<T, WaitError<ApiError>>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    wait_until(ctx, what, Backoff::default(), || {
+        let attempt = call();
+        async move {
+            match attempt.await {
+                Ok(v) => Ok(Poll::Ready(v)),
+                Err(ApiError::Busy(message)) => Ok(Poll::Pending(format!("busy: {message}"))),
+                Err(e) => Err(e),
+            }
+        }
+    })
+    .await
+}
+
+impl ClusterResource {
+    /// Polls until the cluster is ready (status "200", no action, every node "200") with
+    /// `data_nodes` data nodes when given. "303" ends the wait with the API's failedReason.
+    async fn wait_ready(
+        &self,
+        ctx: &Ctx,
+        client: &CssClient,
+        id: &str,
+        data_nodes: Option<i64>,
+    ) -> Result<ClusterDetail, WaitError<NotReady>> {
+        let what = format!("cluster {id} to become available");
+        wait_until(ctx, &what, Backoff::default(), || async {
+            let Some(d) = client.get_cluster(id, ctx.cancel_token()).await? else {
+                return Err(NotReady::Gone);
+            };
+            let count = i64::try_from(d.data_nodes().count()).unwrap_or(i64::MAX);
+            if d.status() == "303" {
+                return Err(NotReady::Failed(Box::new(d)));
+            }
+            // Without a node list there is nothing to count: readiness has to do.
+            let grown = d.instances.is_none() || data_nodes.is_none_or(|n| n == count);
+            if d.is_ready() && grown {
+                return Ok(Poll::Ready(d));
+            }
+            Ok(Poll::Pending(format!(
+                "status {}, actions {:?}, {count} data nodes",
+                d.status(),
+                d.actions
+            )))
+        })
+        .await
+    }
+
+    /// The cluster as the API reports it now, snapshot policy included, on top of `base`.
+    async fn refresh(
+        &self,
+        ctx: &Ctx,
+        client: &CssClient,
+        id: &str,
+        mut base: Cluster,
+    ) -> Result<Option<Cluster>, ApiError> {
+        let Some(mut detail) = client.get_cluster(id, ctx.cancel_token()).await? else {
+            return Ok(None);
+        };
+        if detail.tags.is_none() {
+            // Not in this API version's detail: ask the tags endpoint, best effort.
+            match client.get_tags(id, ctx.cancel_token()).await {
+                Ok(tags) => detail.tags = tags,
+                Err(e) if e.is_cancelled() => return Err(e),
+                Err(e) => tracing::warn!(error = %e, "could not read the tags"),
+            }
+        }
+        base.apply_detail(&detail);
+        match client.get_snapshot_policy(id, ctx.cancel_token()).await {
+            Ok(policy) => base.apply_policy(policy.as_ref()),
+            Err(e) if e.is_cancelled() => return Err(e),
+            // The policy is a side table: failing to read it must not block every refresh.
+            Err(e) => ctx.warn(
+                "Could not read the snapshot policy",
+                format!("backup_strategy of cluster {id} keeps its previous value in state: {e}"),
+            ),
+        }
+        Ok(Some(base))
+    }
+
+    async fn update_tags(
+        &self,
+        ctx: &Ctx,
+        client: &CssClient,
+        id: &str,
+        before: &BTreeMap<String, String>,
+        after: &BTreeMap<String, String>,
+    ) -> Result<(), ApiError> {
+        let cancel = ctx.cancel_token();
+        // A changed value is removed first, so an API that refuses to overwrite still works.
+        for (key, value) in before {
+            if after.get(key) != Some(value) {
+                client.delete_tag(id, key, value, cancel).await?;
+            }
+        }
+        for (key, value) in after {
+            if before.get(key) != Some(value) {
+                client.add_tag(id, key, value, cancel).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Resource for ClusterResource {
+    type Model = Cluster;
+
+    fn type_name(&self) -> &'static str {
+        "css_cluster"
+    }
+
+    fn schema(&self) -> Schema {
+        schema::schema()
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        schema::validate(config, diags);
+    }
+
+    async fn create(&self, ctx: &Ctx, plan: Cluster) -> Outcome<Cluster, Cluster> {
+        let client = self.client()?;
+        let secret = plan.admin_password.as_deref();
+        let id = client
+            .create_cluster(&plan.create_request(), ctx.cancel_token())
+            .await
+            .map_err(|e| failure("creating the cluster", e, secret))?;
+        tracing::info!(id = id.as_str(), "css cluster created");
+        let mut state = plan.clone();
+        state.id = Some(id.clone());
+        // From here on every failure keeps the id in state (tainted), so nothing leaks.
+        match self.wait_ready(ctx, client, &id, None).await {
+            Ok(detail) => {
+                state.apply_detail(&detail);
+                Ok(state)
+            }
+            Err(WaitError::Check(NotReady::Failed(detail))) => {
+                let e = format!(
+                    "{}. The cluster stays in state (tainted), so the next apply replaces it \
+                     and destroy removes it.",
+                    NotReady::Failed(detail.clone())
+                );
+                state.apply_detail(&detail);
+                Err(failure("creating the cluster", e, secret).with_state(state))
+            }
+            Err(e) => Err(wait_failure("creating the cluster", e, &state)),
+        }
+    }
+
+    async fn read(&self, ctx: &Ctx, state: Cluster) -> Outcome<Option<Cluster>, Cluster> {
+        let client = self.client()?;
+        let Some(id) = state.id.clone() else {
+            return Ok(None);
+        };
+        let secret = state.admin_password.clone();
+        self.refresh(ctx, client, &id, state)
+            .await
+            .map_err(|e| failure("reading the cluster", e, secret.as_deref()))
+    }
+
+    async fn update(&self, ctx: &Ctx, prior: Cluster, plan: Cluster) -> Outcome<Cluster, Cluster> {
+        let client = self.client()?;
+        let cancel = ctx.cancel_token();
+        let id = prior.id.clone().unwrap_or_default();
+        let secret = plan.admin_password.clone();
+        let secret = secret.as_deref();
+        // What has been applied so far: the state to keep if a later step fails.
+        let mut done = prior.clone();
+
+        if plan.instance_num > prior.instance_num {
+            // Nodes to add = target minus what the cluster has now, not minus state: an earlier
+            // apply may have started an extend whose wait then failed.
+            let current = client
+                .get_cluster(&id, cancel)
+                .await
+                .map_err(|e| failure("reading the cluster", e, secret).with_state(done.clone()))?
+                .filter(|d| d.instances.is_some())
+                .map(|d| i64::try_from(d.data_nodes().count()).unwrap_or(i64::MAX))
+                .unwrap_or(prior.instance_num);
+            if plan.instance_num > current {
+                let add = u32::try_from(plan.instance_num - current).unwrap_or(u32::MAX);
+                retry_busy(ctx, &format!("cluster {id} to accept extend"), || {
+                    client.extend(&id, add, cancel)
+                })
+                .await
+                .map_err(|e| wait_failure("growing the cluster", e, &done))?;
+            }
+            // The nodes are on their way: state must not ask for them a second time.
+            done.instance_num = plan.instance_num;
+            let detail = self
+                .wait_ready(ctx, client, &id, Some(plan.instance_num))
+                .await
+                .map_err(|e| wait_failure("growing the cluster", e, &done))?;
+            done.apply_detail(&detail);
+        }
+
+        if plan.admin_password != prior.admin_password {
+            match &plan.admin_password {
+                Some(password) if plan.authority() => {
+                    let password = Secret::new(password.clone());
+                    retry_busy(ctx, &format!("cluster {id} to accept a password reset"), || {
+                        client.reset_password(&id, &password, cancel)
+                    })
+                    .await
+                    .map_err(|e| wait_failure("resetting the admin password", e, &done))?;
+                }
+                Some(_) => ctx.warn(
+                    "admin_password was not sent",
+                    "The cluster is not in security mode (authority_enabled = false), so it has no admin password to reset; the value is kept in state only.",
+                ),
+                // Removing the password from the configuration cannot unset it on the cluster.
+                None => {}
+            }
+            done.admin_password = plan.admin_password.clone();
+        }
+
+        if plan.backup_strategy != prior.backup_strategy {
+            // A removed block turns automatic snapshots off, with the last settings.
+            let policy = match (&plan.backup_strategy, &prior.backup_strategy) {
+                (Some(b), _) => Some(b.policy(true)),
+                (None, Some(b)) => Some(b.policy(false)),
+                (None, None) => None,
+            };
+            if let Some(policy) = policy {
+                retry_busy(
+                    ctx,
+                    &format!("cluster {id} to accept the snapshot policy"),
+                    || client.set_snapshot_policy(&id, &policy, cancel),
+                )
+                .await
+                .map_err(|e| wait_failure("changing the snapshot policy", e, &done))?;
+            }
+            done.backup_strategy = plan.backup_strategy.clone();
+        }
+
+        let before = prior.tags.clone().unwrap_or_default();
+        let after = plan.tags.clone().unwrap_or_default();
+        if before != after {
+            self.update_tags(ctx, client, &id, &before, &after)
+                .await
+                .map_err(|e| failure("changing the tags", e, secret).with_state(done.clone()))?;
+        }
+        done.tags = plan.tags.clone();
+
+        let mut state = plan.clone();
+        state.id = Some(id.clone());
+        match self.refresh(ctx, client, &id, state.clone()).await {
+            Ok(Some(read)) => state = read,
+            // Gone right after an update: the next refresh drops it from state.
+            Ok(None) => {}
+            Err(e) => return Err(failure("reading the cluster", e, secret).with_state(done)),
+        }
+        Ok(state)
+    }
+
+    async fn delete(&self, ctx: &Ctx, state: Cluster) -> Outcome<(), Cluster> {
+        let client = self.client()?;
+        let Some(id) = state.id.clone() else {
+            return Ok(());
+        };
+        let cancel = ctx.cancel_token();
+        let outcome = retry_busy(ctx, &format!("cluster {id} to accept deletion"), || {
+            client.delete_cluster(&id, cancel)
+        })
+        .await
+        .map_err(|e| wait_failure("deleting the cluster", e, &state))?;
+        if outcome == DeleteOutcome::AlreadyGone {
+            return Ok(());
+        }
+        wait_until(
+            ctx,
+            &format!("cluster {id} to be deleted"),
+            Backoff::default(),
+            || async {
+                match client.get_cluster(&id, cancel).await? {
+                    None => Ok(Poll::Ready(())),
+                    Some(d) => Ok::<_, ApiError>(Poll::Pending(format!(
+                        "status {}, actions {:?}",
+                        d.status(),
+                        d.actions
+                    ))),
+                }
+            },
+        )
+        .await
+        .map_err(|e| wait_failure("deleting the cluster", e, &state))?;
+        tracing::info!(id = id.as_str(), "css cluster deleted");
+        Ok(())
+    }
+}

@@ -1,0 +1,848 @@
+//! Acceptance tests for `css_cluster` with the real Terraform CLI against `clusterform-sim`
+//! (IAM at `<sim>/iam`, CSS at `<sim>/css`). Every scenario runs once per available Terraform
+//! version (see `support::terraform_versions`), sequentially, each run with its own simulator
+//! and work dir.
+//!
+//! As in `acceptance_instaclustr.rs`, the tests rely on `-detailed-exitcode` and the
+//! `Plan: A to add, C to change, D to destroy.` line, which read the same on 0.13 to 1.11.
+
+mod support;
+
+use std::io::Write as _;
+use std::thread;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use support::{hcl_string, required_providers, wait_until, Sim, Terraform, Workdir};
+
+const PROVIDER: (&str, &str) = ("css", env!("CARGO_BIN_EXE_terraform-provider-css"));
+const ADDR: &str = "css_cluster.test";
+const DOMAIN: &str = "demo-domain";
+const USER: &str = "demo";
+const PASSWORD: &str = "demo-password";
+const PROJECT: &str = "demo-project";
+const ADMIN_PASSWORD: &str = "Admin#2024pw";
+const NEW_ADMIN_PASSWORD: &str = "Changed#2025pw";
+
+// ---------------------------------------------------------------------------------------------
+// Configuration builders
+// ---------------------------------------------------------------------------------------------
+
+/// The `provider "css"` block.
+#[derive(Clone)]
+struct ProviderCfg {
+    iam_endpoint: String,
+    endpoint: String,
+    password: Option<String>,
+    auth_token: Option<String>,
+}
+
+impl ProviderCfg {
+    fn for_sim(sim: &Sim) -> ProviderCfg {
+        ProviderCfg {
+            iam_endpoint: sim.vendor_url("iam"),
+            endpoint: sim.vendor_url("css"),
+            password: Some(PASSWORD.to_owned()),
+            auth_token: None,
+        }
+    }
+
+    fn hcl(&self) -> String {
+        let mut s = String::from("provider \"css\" {\n");
+        s.push_str(&format!(
+            "  iam_endpoint = {}\n",
+            hcl_string(&self.iam_endpoint)
+        ));
+        s.push_str(&format!(
+            "  endpoint     = {}\n",
+            hcl_string(&self.endpoint)
+        ));
+        s.push_str(&format!("  project_id   = {}\n", hcl_string(PROJECT)));
+        if let Some(token) = &self.auth_token {
+            s.push_str(&format!("  auth_token   = {}\n", hcl_string(token)));
+        } else {
+            s.push_str(&format!("  domain_name  = {}\n", hcl_string(DOMAIN)));
+            s.push_str(&format!("  user_name    = {}\n", hcl_string(USER)));
+            if let Some(p) = &self.password {
+                s.push_str(&format!("  password     = {}\n", hcl_string(p)));
+            }
+        }
+        s.push_str("}\n");
+        s
+    }
+}
+
+/// The `resource "css_cluster" "test"` block.
+#[derive(Clone)]
+struct ClusterCfg {
+    name: String,
+    instance_num: String,
+    flavor: String,
+    volume_type: String,
+    volume_size: String,
+    secure: bool,
+    https: bool,
+    admin_password: Option<String>,
+    /// `(start_time, keep_days)`; the prefix is left to its default.
+    backup: Option<(String, u32)>,
+    tags: Vec<(String, String)>,
+    /// `count = N` (the resource address then takes an index).
+    count: Option<u32>,
+    /// Raw extra lines inside the resource block.
+    extra: String,
+}
+
+impl ClusterCfg {
+    fn new(name: &str) -> ClusterCfg {
+        ClusterCfg {
+            name: name.to_owned(),
+            instance_num: "2".to_owned(),
+            flavor: "ess.spec-4u8g".to_owned(),
+            volume_type: "HIGH".to_owned(),
+            volume_size: "40".to_owned(),
+            secure: false,
+            https: false,
+            admin_password: None,
+            backup: None,
+            tags: Vec::new(),
+            count: None,
+            extra: String::new(),
+        }
+    }
+
+    /// Security mode with HTTPS, an admin password, automatic snapshots and tags.
+    fn full(name: &str) -> ClusterCfg {
+        ClusterCfg {
+            secure: true,
+            https: true,
+            admin_password: Some(ADMIN_PASSWORD.to_owned()),
+            backup: Some(("16:00 GMT+08:00".to_owned(), 7)),
+            tags: vec![
+                ("team".to_owned(), "search".to_owned()),
+                ("env".to_owned(), "test".to_owned()),
+            ],
+            ..ClusterCfg::new(name)
+        }
+    }
+
+    fn hcl(&self) -> String {
+        let mut s = String::from("resource \"css_cluster\" \"test\" {\n");
+        if let Some(n) = self.count {
+            s.push_str(&format!("  count = {n}\n"));
+        }
+        s.push_str(&format!(
+            "  name              = {}\n",
+            hcl_string(&self.name)
+        ));
+        s.push_str("  engine_version    = \"7.10.2\"\n");
+        s.push_str(&format!("  instance_num      = {}\n", self.instance_num));
+        s.push_str(&format!(
+            "  flavor            = {}\n",
+            hcl_string(&self.flavor)
+        ));
+        s.push_str("  vpc_id            = \"vpc-acc\"\n");
+        s.push_str("  subnet_id         = \"subnet-acc\"\n");
+        s.push_str("  security_group_id = \"sg-acc\"\n");
+        if self.secure {
+            s.push_str("  authority_enabled = true\n");
+        }
+        if self.https {
+            s.push_str("  https_enabled     = true\n");
+        }
+        if let Some(p) = &self.admin_password {
+            s.push_str(&format!("  admin_password    = {}\n", hcl_string(p)));
+        }
+        s.push_str(&format!(
+            "\n  volume {{\n    volume_type = {}\n    size        = {}\n  }}\n",
+            hcl_string(&self.volume_type),
+            self.volume_size
+        ));
+        if let Some((start, keep)) = &self.backup {
+            s.push_str(&format!(
+                "\n  backup_strategy {{\n    start_time = {}\n    keep_days  = {keep}\n  }}\n",
+                hcl_string(start)
+            ));
+        }
+        if !self.tags.is_empty() {
+            s.push_str("\n  tags = {\n");
+            for (k, v) in &self.tags {
+                s.push_str(&format!("    {k} = {}\n", hcl_string(v)));
+            }
+            s.push_str("  }\n");
+        }
+        s.push_str(&self.extra);
+        s.push_str("}\n");
+        s
+    }
+}
+
+fn main_tf(provider: &ProviderCfg, cluster: Option<&ClusterCfg>) -> String {
+    let mut s = required_providers(&["css"]);
+    s.push('\n');
+    s.push_str(&provider.hcl());
+    if let Some(c) = cluster {
+        s.push('\n');
+        s.push_str(&c.hcl());
+    }
+    s
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// Runs `scenario` once per available Terraform version, each with a fresh simulator (pace
+/// 100 ms) and a fresh work dir.
+fn for_each_terraform(scenario_name: &str, mut scenario: impl FnMut(&Terraform, &Sim, &Workdir)) {
+    let versions = support::terraform_versions();
+    if versions.is_empty() {
+        eprintln!("SKIP: {scenario_name}: no Terraform binary available");
+        return;
+    }
+    for tf in &versions {
+        eprintln!("=== {scenario_name}: {tf}");
+        let sim = Sim::start();
+        let wd = Workdir::new(tf, &[PROVIDER]);
+        scenario(tf, &sim, &wd);
+        eprintln!("=== {scenario_name}: {tf}: ok");
+    }
+}
+
+fn init_with(wd: &Workdir, hcl: &str) {
+    wd.write_main_tf(hcl);
+    wd.init().assert_success();
+}
+
+fn state_id_of(wd: &Workdir, addr: &str) -> String {
+    let attrs = wd
+        .state_attributes(addr)
+        .unwrap_or_else(|| panic!("{addr} is not in state:\n{:#}", wd.state()));
+    attrs["id"]
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| panic!("{addr} has no id in state: {attrs:#}"))
+        .to_owned()
+}
+
+fn state_id(wd: &Workdir) -> String {
+    state_id_of(wd, ADDR)
+}
+
+/// `GET /_admin/css/clusters`.
+fn clusters(sim: &Sim) -> Vec<Value> {
+    match sim.admin_get("/_admin/css/clusters") {
+        Value::Array(a) => a,
+        other => panic!("/_admin/css/clusters: expected an array, got {other}"),
+    }
+}
+
+fn cluster(sim: &Sim, id: &str) -> Option<Value> {
+    clusters(sim).into_iter().find(|c| c["id"] == id)
+}
+
+#[track_caller]
+fn assert_nothing_left(sim: &Sim, tf: &Terraform) {
+    let left = clusters(sim);
+    assert!(
+        left.is_empty(),
+        "{tf}: the simulator still holds clusters: {left:#?}"
+    );
+}
+
+/// The vendor's logged requests as `METHOD path status`.
+fn requests(sim: &Sim, vendor: &str) -> Vec<String> {
+    sim.vendor_requests(vendor)
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {}",
+                r["method"].as_str().unwrap_or(""),
+                r["path"].as_str().unwrap_or(""),
+                r["status"]
+            )
+        })
+        .collect()
+}
+
+fn token_requests(sim: &Sim) -> usize {
+    requests(sim, "iam")
+        .iter()
+        .filter(|r| r.starts_with("POST /v3/auth/tokens 201"))
+        .count()
+}
+
+fn count_matching(lines: &[String], prefix: &str, contains: &str) -> usize {
+    lines
+        .iter()
+        .filter(|l| l.starts_with(prefix) && l.contains(contains))
+        .count()
+}
+
+/// A token straight from the simulated IAM, as a user of `auth_token` would get one.
+fn fetch_token(sim: &Sim) -> String {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let resp = reqwest::Client::new()
+            .post(format!("{}/v3/auth/tokens", sim.vendor_url("iam")))
+            .json(&json!({"auth": {
+                "identity": {"methods": ["password"], "password": {"user": {
+                    "name": USER, "password": PASSWORD, "domain": {"name": DOMAIN}}}},
+                "scope": {"project": {"id": PROJECT}}
+            }}))
+            .send()
+            .await
+            .expect("token request");
+        assert_eq!(resp.status().as_u16(), 201);
+        resp.headers()
+            .get("x-subject-token")
+            .and_then(|v| v.to_str().ok())
+            .expect("X-Subject-Token")
+            .to_owned()
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios
+// ---------------------------------------------------------------------------------------------
+
+/// Apply, an empty plan, in-place changes of tags, snapshot policy, admin password and node
+/// count (each followed by an empty plan), a shrink that plans a replacement, a cluster deleted
+/// behind Terraform's back that is planned again, and a destroy that leaves nothing.
+#[test]
+fn lifecycle_apply_update_grow_drift_destroy() {
+    for_each_terraform(
+        "lifecycle_apply_update_grow_drift_destroy",
+        |tf, sim, wd| {
+            let provider = ProviderCfg::for_sim(sim);
+            let mut cfg = ClusterCfg::full("es-acc-life");
+            init_with(wd, &main_tf(&provider, Some(&cfg)));
+
+            // Apply, and the cluster is available when apply returns.
+            wd.apply().assert_success();
+            let id = state_id(wd);
+            let c = cluster(sim, &id).unwrap_or_else(|| panic!("{tf}: {id} not in the simulator"));
+            assert_eq!(c["status"], "200", "{tf}: apply returned before 200: {c}");
+            assert_eq!(c["readyInstances"], 2, "{tf}: {c}");
+            assert_eq!(c["passwordSet"], true, "{tf}: {c}");
+            assert_eq!(c["backup"]["enable"], "true", "{tf}: {c}");
+            assert_eq!(c["backup"]["prefix"], "snapshot", "{tf}: {c}");
+            assert_eq!(c["tags"], json!({"team": "search", "env": "test"}), "{tf}");
+            let attrs = wd.state_attributes(ADDR).unwrap();
+            assert_eq!(attrs["status"], "200", "{tf}: {attrs:#}");
+            assert_eq!(
+                attrs["engine_type"], "elasticsearch",
+                "{tf}: default not in state"
+            );
+            assert_eq!(attrs["availability_zone"], "demo-az1", "{tf}: {attrs:#}");
+            assert_eq!(
+                attrs["backup_strategy"]["prefix"], "snapshot",
+                "{tf}: {attrs:#}"
+            );
+            assert_eq!(attrs["nodes"].as_array().map(Vec::len), Some(2), "{tf}");
+            assert!(attrs["endpoint"]
+                .as_str()
+                .is_some_and(|e| e.ends_with(":9200")));
+            wd.plan().assert_no_changes();
+
+            // Tags, snapshot policy and admin password change in place.
+            cfg.tags = vec![
+                ("team".to_owned(), "search-platform".to_owned()),
+                ("owner".to_owned(), "alice".to_owned()),
+            ];
+            cfg.backup = Some(("02:00 GMT+01:00".to_owned(), 30));
+            cfg.admin_password = Some(NEW_ADMIN_PASSWORD.to_owned());
+            wd.write_main_tf(&main_tf(&provider, Some(&cfg)));
+            let plan = wd.plan();
+            plan.assert_changes(0, 1, 0);
+            plan.assert_not_contains("must be replaced");
+            plan.assert_not_contains(NEW_ADMIN_PASSWORD);
+            sim.clear_requests();
+            wd.apply().assert_success();
+            assert_eq!(
+                state_id(wd),
+                id,
+                "{tf}: in-place update replaced the cluster"
+            );
+            let sent = requests(sim, "css");
+            assert_eq!(
+                count_matching(&sent, "POST", "/password/reset 200"),
+                1,
+                "{tf}: {sent:#?}"
+            );
+            assert_eq!(
+                count_matching(&sent, "POST", "/index_snapshot/policy 200"),
+                1,
+                "{tf}: {sent:#?}"
+            );
+            assert_eq!(
+                count_matching(&sent, "DELETE", "/tags/"),
+                2,
+                "{tf}: {sent:#?}"
+            );
+            assert_eq!(
+                count_matching(&sent, "POST", "/tags 204"),
+                2,
+                "{tf}: {sent:#?}"
+            );
+            assert_eq!(
+                count_matching(&sent, "POST", "/extend"),
+                0,
+                "{tf}: {sent:#?}"
+            );
+            let c = cluster(sim, &id).unwrap();
+            assert_eq!(
+                c["tags"],
+                json!({"team": "search-platform", "owner": "alice"}),
+                "{tf}"
+            );
+            assert_eq!(c["backup"]["keepday"], 30, "{tf}: {c}");
+            assert_eq!(c["backup"]["period"], "02:00 GMT+01:00", "{tf}: {c}");
+            wd.plan().assert_no_changes();
+
+            // Removing the backup block turns snapshots off, in place.
+            cfg.backup = None;
+            wd.write_main_tf(&main_tf(&provider, Some(&cfg)));
+            wd.plan().assert_changes(0, 1, 0);
+            wd.apply().assert_success();
+            assert_eq!(
+                cluster(sim, &id).unwrap()["backup"]["enable"],
+                "false",
+                "{tf}"
+            );
+            wd.plan().assert_no_changes();
+
+            // Growth is in place through extend; the apply waits for the new nodes.
+            cfg.instance_num = "3".to_owned();
+            wd.write_main_tf(&main_tf(&provider, Some(&cfg)));
+            let plan = wd.plan();
+            plan.assert_changes(0, 1, 0);
+            plan.assert_contains("updated in-place");
+            plan.assert_not_contains("must be replaced");
+            sim.clear_requests();
+            wd.apply().assert_success();
+            assert_eq!(state_id(wd), id, "{tf}: growth replaced the cluster");
+            let sent = requests(sim, "css");
+            assert_eq!(
+                count_matching(&sent, "POST", "/extend 200"),
+                1,
+                "{tf}: {sent:#?}"
+            );
+            let c = cluster(sim, &id).unwrap();
+            assert_eq!(
+                (c["instanceNum"].clone(), c["readyInstances"].clone()),
+                (json!(3), json!(3)),
+                "{tf}: {c}"
+            );
+            let attrs = wd.state_attributes(ADDR).unwrap();
+            assert_eq!(
+                attrs["nodes"].as_array().map(Vec::len),
+                Some(3),
+                "{tf}: {attrs:#}"
+            );
+            assert_eq!(attrs["instance_num"], 3, "{tf}");
+            wd.plan().assert_no_changes();
+
+            // Shrinking needs a new cluster.
+            cfg.instance_num = "2".to_owned();
+            wd.write_main_tf(&main_tf(&provider, Some(&cfg)));
+            let plan = wd.plan();
+            plan.assert_changes(1, 0, 1);
+            plan.assert_contains("must be replaced");
+            cfg.instance_num = "3".to_owned();
+            wd.write_main_tf(&main_tf(&provider, Some(&cfg)));
+
+            // Deleted behind Terraform's back: dropped from state and planned again.
+            sim.admin_post(&format!("/_admin/css/clusters/{id}/delete"), None);
+            wd.plan().assert_changes(1, 0, 0);
+            wd.apply().assert_success();
+            let new_id = state_id(wd);
+            assert_ne!(new_id, id, "{tf}: no new cluster after drift");
+            assert_eq!(cluster(sim, &new_id).unwrap()["status"], "200", "{tf}");
+            wd.plan().assert_no_changes();
+
+            wd.destroy().assert_success();
+            assert!(
+                wd.state_instance(ADDR).is_none(),
+                "{tf}: still in state after destroy"
+            );
+            assert_nothing_left(sim, tf);
+        },
+    );
+}
+
+/// Import by id into an empty state with the same configuration: the first plan shows only the
+/// admin password (the API never returns it) as an in-place update; after that apply, no
+/// changes. Then a replacing change (a new name) deletes the old cluster before creating the
+/// new one.
+#[test]
+fn import_then_only_admin_password_then_replacement() {
+    for_each_terraform(
+        "import_then_only_admin_password_then_replacement",
+        |tf, sim, wd| {
+            let provider = ProviderCfg::for_sim(sim);
+            let mut cfg = ClusterCfg::full("es-acc-import");
+            init_with(wd, &main_tf(&provider, Some(&cfg)));
+            wd.apply().assert_success();
+            let id = state_id(wd);
+
+            wd.remove_file("terraform.tfstate");
+            wd.remove_file("terraform.tfstate.backup");
+            let out = wd.import(ADDR, &id);
+            out.assert_success();
+            out.assert_contains("Import successful");
+            assert_eq!(state_id(wd), id, "{tf}: imported id differs");
+            let attrs = wd.state_attributes(ADDR).unwrap();
+            assert_eq!(attrs["admin_password"], Value::Null, "{tf}: {attrs:#}");
+            assert_eq!(attrs["name"], "es-acc-import", "{tf}: {attrs:#}");
+
+            let plan = wd.plan();
+            plan.assert_changes(0, 1, 0);
+            plan.assert_contains("admin_password");
+            plan.assert_not_contains("must be replaced");
+            sim.clear_requests();
+            wd.apply().assert_success();
+            let sent = requests(sim, "css");
+            assert_eq!(
+                count_matching(&sent, "POST", "/password/reset 200"),
+                1,
+                "{tf}: {sent:#?}"
+            );
+            wd.plan().assert_no_changes();
+
+            // A new name is a new cluster: the old one is deleted (and gone) first.
+            cfg.name = "es-acc-renamed".to_owned();
+            wd.write_main_tf(&main_tf(&provider, Some(&cfg)));
+            let plan = wd.plan();
+            plan.assert_changes(1, 0, 1);
+            plan.assert_contains("must be replaced");
+            wd.apply().assert_success();
+            let new_id = state_id(wd);
+            assert_ne!(new_id, id, "{tf}: replacement kept the old id");
+            assert!(cluster(sim, &id).is_none(), "{tf}: old cluster still there");
+            assert_eq!(cluster(sim, &new_id).unwrap()["name"], "es-acc-renamed");
+            wd.plan().assert_no_changes();
+            wd.destroy().assert_success();
+            assert_nothing_left(sim, tf);
+        },
+    );
+}
+
+/// A plain cluster (no security mode, no tags, no backup) imports with no changes at all.
+#[test]
+fn import_of_a_plain_cluster_plans_nothing() {
+    for_each_terraform("import_of_a_plain_cluster_plans_nothing", |tf, sim, wd| {
+        let cfg = ClusterCfg::new("es-acc-plain");
+        init_with(wd, &main_tf(&ProviderCfg::for_sim(sim), Some(&cfg)));
+        wd.apply().assert_success();
+        let id = state_id(wd);
+        wd.remove_file("terraform.tfstate");
+        wd.remove_file("terraform.tfstate.backup");
+        wd.import(ADDR, &id).assert_success();
+        wd.plan().assert_no_changes();
+        wd.destroy().assert_success();
+        assert_nothing_left(sim, tf);
+    });
+}
+
+/// Invalid arguments fail at plan time, on the attribute, without a single IAM or CSS request.
+#[test]
+fn invalid_arguments_fail_plan_without_requests() {
+    for_each_terraform(
+        "invalid_arguments_fail_plan_without_requests",
+        |tf, sim, wd| {
+            let provider = ProviderCfg::for_sim(sim);
+            init_with(wd, &main_tf(&provider, None));
+            let base = ClusterCfg::new("es-acc-bad");
+            let with = |f: &dyn Fn(&mut ClusterCfg)| {
+                let mut c = base.clone();
+                f(&mut c);
+                c
+            };
+            let cases: Vec<(&str, ClusterCfg)> = vec![
+                ("name", with(&|c| c.name = "abc".into())),
+                ("name", with(&|c| c.name = "9lives".into())),
+                ("instance_num", with(&|c| c.instance_num = "33".into())),
+                ("instance_num", with(&|c| c.instance_num = "0".into())),
+                ("size", with(&|c| c.volume_size = "45".into())),
+                ("volume_type", with(&|c| c.volume_type = "SSD".into())),
+                ("https_enabled", with(&|c| c.https = true)),
+                ("admin_password", with(&|c| c.secure = true)),
+                (
+                    "admin_password",
+                    with(&|c| {
+                        c.secure = true;
+                        c.admin_password = Some("alllowercase1".into());
+                    }),
+                ),
+                ("start_time", with(&|c| c.backup = Some(("4pm".into(), 7)))),
+                (
+                    "keep_days",
+                    with(&|c| c.backup = Some(("16:00 GMT+08:00".into(), 91))),
+                ),
+            ];
+            for (attr, cfg) in cases {
+                sim.clear_requests();
+                wd.write_main_tf(&main_tf(&provider, Some(&cfg)));
+                let plan = wd.plan();
+                plan.assert_error();
+                assert!(
+                    plan.flat().contains(attr),
+                    "{tf}: the error does not mention {attr}:\n{}",
+                    plan.describe()
+                );
+                let sent = sim.requests();
+                assert_eq!(
+                    sent["total"], 0,
+                    "{tf}: invalid {attr} still sent requests: {sent:#}"
+                );
+            }
+            assert_nothing_left(sim, tf);
+        },
+    );
+}
+
+/// A create that ends in "303": the apply fails with the API's failedReason, the id stays in
+/// state (tainted), a second configuration with the same name gets a clear "already exists"
+/// error naming that cluster, and destroy removes the failed one.
+#[test]
+fn failed_create_taints_and_name_collision_is_clear() {
+    for_each_terraform(
+        "failed_create_taints_and_name_collision_is_clear",
+        |tf, sim, wd| {
+            let provider = ProviderCfg::for_sim(sim);
+            let cfg = ClusterCfg::new("es-acc-fail");
+            init_with(wd, &main_tf(&provider, Some(&cfg)));
+            sim.admin_post(
+                "/_admin/css/next_create_failure",
+                Some(json!({"errorCode": "CSS.6000", "errorMsg": "no capacity in demo-az1"})),
+            );
+            let out = wd.apply();
+            out.assert_failure();
+            let flat = out.flat();
+            assert!(
+                flat.contains("no capacity in demo-az1"),
+                "{tf}: {}",
+                out.describe()
+            );
+            assert!(flat.contains("303"), "{tf}: {}", out.describe());
+            let inst = wd
+                .state_instance(ADDR)
+                .unwrap_or_else(|| panic!("{tf}: the failed cluster is not in state (leak)"));
+            assert_eq!(inst["status"], "tainted", "{tf}: not tainted: {inst:#}");
+            let id = inst["attributes"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            assert_eq!(
+                cluster(sim, &id).map(|c| c["status"].clone()),
+                Some(json!("303")),
+                "{tf}"
+            );
+
+            // Another configuration wants the same name.
+            let other = Workdir::new(tf, &[PROVIDER]);
+            init_with(&other, &main_tf(&provider, Some(&cfg)));
+            let out = other.apply();
+            out.assert_failure();
+            let flat = out.flat();
+            assert!(
+                flat.contains("named \"es-acc-fail\" already exists"),
+                "{tf}: unclear collision error:\n{}",
+                out.describe()
+            );
+            assert!(
+                flat.contains(&id),
+                "{tf}: the error does not name {id}:\n{}",
+                out.describe()
+            );
+            assert!(
+                other.state_instance(ADDR).is_none(),
+                "{tf}: collision left state"
+            );
+
+            wd.destroy().assert_success();
+            assert!(
+                wd.state_instance(ADDR).is_none(),
+                "{tf}: still in state after destroy"
+            );
+            assert_nothing_left(sim, tf);
+        },
+    );
+}
+
+/// Token expiry in the middle of a long create: tokens live 1 s and a create takes about 3 s,
+/// so the provider renews its token while waiting and the create still succeeds. Then all
+/// tokens are revoked in the middle of another create: the 401 is answered by one renewal.
+#[test]
+fn token_expiry_and_revocation_during_a_long_create() {
+    for_each_terraform(
+        "token_expiry_and_revocation_during_a_long_create",
+        |tf, sim, wd| {
+            sim.admin_post("/_admin/iam/config", Some(json!({"token_ttl_ms": 1000})));
+            sim.set_config(json!({"pace_ms": 1000}));
+            let provider = ProviderCfg::for_sim(sim);
+            init_with(
+                wd,
+                &main_tf(&provider, Some(&ClusterCfg::new("es-acc-token"))),
+            );
+            sim.clear_requests();
+            wd.apply().assert_success();
+            let id = state_id(wd);
+            assert_eq!(cluster(sim, &id).unwrap()["status"], "200", "{tf}");
+            assert!(
+                token_requests(sim) > 1,
+                "{tf}: the token was not renewed during a create longer than its life: {:#?}",
+                requests(sim, "iam")
+            );
+            wd.destroy().assert_success();
+
+            // Revocation: long-lived tokens, so only the 401 can trigger a renewal.
+            sim.admin_post(
+                "/_admin/iam/config",
+                Some(json!({"token_ttl_ms": 3_600_000})),
+            );
+            sim.set_config(json!({"pace_ms": 700}));
+            sim.clear_requests();
+            let out = thread::scope(|s| {
+                let apply = s.spawn(|| wd.apply());
+                // Once the create has been accepted, pull the rug.
+                wait_until(Duration::from_secs(60), "the create request", || {
+                    (!clusters(sim).is_empty()).then_some(())
+                });
+                sim.admin_post("/_admin/iam/revoke", None);
+                apply.join().expect("apply thread")
+            });
+            out.assert_success();
+            let css = requests(sim, "css");
+            assert!(
+                css.iter().any(|r| r.ends_with(" 401")),
+                "{tf}: no request saw the revoked token: {css:#?}"
+            );
+            assert_eq!(token_requests(sim), 2, "{tf}: {:#?}", requests(sim, "iam"));
+            assert_eq!(
+                cluster(sim, &state_id(wd)).unwrap()["status"],
+                "200",
+                "{tf}"
+            );
+            sim.set_config(json!({"pace_ms": 100}));
+            wd.destroy().assert_success();
+            assert_nothing_left(sim, tf);
+        },
+    );
+}
+
+/// Ten creates started at once by one apply share a single IAM token request.
+#[test]
+fn ten_concurrent_creates_share_one_token() {
+    for_each_terraform("ten_concurrent_creates_share_one_token", |tf, sim, wd| {
+        let cfg = ClusterCfg {
+            name: "es-acc-par-${count.index}".to_owned(),
+            count: Some(10),
+            ..ClusterCfg::new("unused")
+        };
+        // `${…}` must reach Terraform unescaped, so this name is not passed through hcl_string.
+        let hcl = main_tf(&ProviderCfg::for_sim(sim), Some(&cfg))
+            .replace("$${count.index}", "${count.index}");
+        init_with(wd, &hcl);
+        sim.clear_requests();
+        wd.apply().assert_success();
+        let live = clusters(sim);
+        assert_eq!(live.len(), 10, "{tf}: {live:#?}");
+        assert!(live.iter().all(|c| c["status"] == "200"), "{tf}: {live:#?}");
+        let creates = count_matching(&requests(sim, "css"), "POST", "/clusters 200");
+        assert_eq!(creates, 10, "{tf}");
+        assert_eq!(
+            token_requests(sim),
+            1,
+            "{tf}: concurrent creates fetched more than one token: {:#?}",
+            requests(sim, "iam")
+        );
+        wd.destroy().assert_success();
+        assert_nothing_left(sim, tf);
+    });
+}
+
+/// `auth_token` replaces IAM: no token request is sent, and a revoked token is a clear error.
+/// Missing credentials are one configure-time error naming the setting and its variable, with
+/// no request; the environment variable is an equal source. Credentials appear neither in
+/// errors nor in the provider's logs.
+#[test]
+fn credentials_token_env_and_secrecy() {
+    for_each_terraform("credentials_token_env_and_secrecy", |tf, sim, wd| {
+        // auth_token.
+        let token = fetch_token(sim);
+        let mut provider = ProviderCfg::for_sim(sim);
+        provider.auth_token = Some(token.clone());
+        let cfg = ClusterCfg::new("es-acc-token-auth");
+        init_with(wd, &main_tf(&provider, Some(&cfg)));
+        sim.clear_requests();
+        wd.apply().assert_success();
+        assert_eq!(requests(sim, "iam"), Vec::<String>::new(), "{tf}");
+        sim.admin_post("/_admin/iam/revoke", None);
+        let plan = wd.plan();
+        plan.assert_error();
+        assert!(
+            plan.flat().contains("auth_token"),
+            "{tf}: {}",
+            plan.describe()
+        );
+        plan.assert_not_contains(&token);
+        // Password credentials take over once the token is gone from the configuration.
+        wd.write_main_tf(&main_tf(&ProviderCfg::for_sim(sim), Some(&cfg)));
+        wd.destroy().assert_success();
+        assert_nothing_left(sim, tf);
+
+        // Missing password: one clear error, no request.
+        let mut no_password = ProviderCfg::for_sim(sim);
+        no_password.password = None;
+        let wd2 = Workdir::new(tf, &[PROVIDER]);
+        init_with(&wd2, &main_tf(&no_password, Some(&cfg)));
+        sim.clear_requests();
+        let plan = wd2.plan();
+        plan.assert_error();
+        let flat = plan.flat();
+        assert!(
+            flat.contains("password") && flat.contains("CSS_PASSWORD"),
+            "{tf}: {}",
+            plan.describe()
+        );
+        assert_eq!(sim.requests()["total"], 0, "{tf}");
+        let mut wd3 = Workdir::new(tf, &[PROVIDER]).with_env("CSS_PASSWORD", PASSWORD);
+        init_with(&wd3, &main_tf(&no_password, Some(&cfg)));
+        wd3.plan().assert_changes(1, 0, 0);
+
+        // A wrong password is refused without being quoted, also in TRACE logs.
+        let log = wd3.root().join("provider-trace.log");
+        wd3.set_env("CSS_PASSWORD", "Wrong#Password1");
+        wd3.set_env("TF_LOG", "TRACE");
+        wd3.set_env("TF_LOG_PATH", &log.display().to_string());
+        let out = wd3.apply();
+        out.assert_failure();
+        assert!(
+            out.flat().contains("IAM refused the credentials"),
+            "{tf}: {}",
+            out.describe()
+        );
+        out.assert_not_contains("Wrong#Password1");
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let provider_lines: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("terraform-provider-css"))
+            .collect();
+        assert!(
+            !provider_lines.is_empty(),
+            "{tf}: no provider log lines in {}",
+            log.display()
+        );
+        for line in provider_lines {
+            assert!(
+                !line.contains("Wrong#Password1") && !line.contains("MIIsim"),
+                "{tf}: a credential reached the log: {line}"
+            );
+        }
+        assert_nothing_left(sim, tf);
+    });
+}
