@@ -42,12 +42,20 @@ cat >"$work/cli.tfrc" <<CFG
 provider_installation {
   dev_overrides {
     "clusterform/instaclustr" = "$root/target/debug"
+    "clusterform/css"         = "$root/target/debug"
+    "clusterform/cloudbasic"  = "$root/target/debug"
   }
   direct {}
 }
 CFG
 export TF_CLI_CONFIG_FILE="$work/cli.tfrc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
+# Every provider reads its settings from the environment; these point at the simulator's demo
+# accounts (see the module docs in src/sim/).
 export IC_USERNAME=demo IC_API_KEY=demo-key IC_API_HOSTNAME="$sim_url/instaclustr" IC_REQUEST_INTERVAL=0s
+export CSS_REGION=demo-region CSS_IAM_ENDPOINT="$sim_url/iam" CSS_ENDPOINT="$sim_url/css" \
+  CSS_PROJECT_ID=demo-project CSS_DOMAIN_NAME=demo-domain CSS_USER_NAME=demo CSS_PASSWORD=demo-password
+export CLOUDBASIC_ENDPOINT="$sim_url/cloudbasic" CLOUDBASIC_ACCESS_KEY=CBDEMOLOCAL000000001 \
+  CLOUDBASIC_SECRET_KEY=demo-local-private-key-0000000000000001
 cd "$work"
 
 echo "==> terraform apply"

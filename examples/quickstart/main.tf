@@ -1,16 +1,26 @@
-# The quick start: one Instaclustr cluster, provisioned against the bundled simulator by
-# scripts/demo.sh (which sets IC_USERNAME, IC_API_KEY, IC_API_HOSTNAME and IC_REQUEST_INTERVAL).
-# Against the real API, set those variables to your account instead.
+# The quick start: one cluster of every kind, provisioned against the bundled simulator by
+# scripts/demo.sh, which sets each provider's environment variables (IC_*, CSS_*, CLOUDBASIC_*)
+# to the simulator. Against the real APIs, set those variables to your accounts instead.
 
 terraform {
   required_providers {
     instaclustr = {
       source = "clusterform/instaclustr"
     }
+    css = {
+      source = "clusterform/css"
+    }
+    cloudbasic = {
+      source = "clusterform/cloudbasic"
+    }
   }
 }
 
 provider "instaclustr" {}
+provider "css" {}
+provider "cloudbasic" {}
+
+# --- Instaclustr: a Cassandra cluster -------------------------------------------------------
 
 resource "instaclustr_cluster" "demo" {
   cluster_name = "quickstart_cassandra"
@@ -34,10 +44,58 @@ resource "instaclustr_cluster" "demo" {
   }
 }
 
-output "cluster_id" {
-  value = instaclustr_cluster.demo.id
+# --- Huawei Cloud Search Service: a three-node Elasticsearch cluster ------------------------
+
+resource "css_cluster" "demo" {
+  name              = "quickstart-search"
+  engine_version    = "7.10.2"
+  instance_num      = 3
+  flavor            = "ess.spec-4u8g"
+  vpc_id            = "3a1f0c2e-8d4b-4b6e-9f1a-2c7d5e8b9a01"
+  subnet_id         = "6b2e1d3f-9c5a-4c7f-8e2b-3d8e6f9c0b12"
+  security_group_id = "9c3f2e4a-0d6b-4d8a-9f3c-4e9f7a0d1c23"
+
+  volume {
+    volume_type = "HIGH"
+    size        = 40
+  }
+
+  tags = {
+    purpose = "quickstart"
+  }
 }
 
-output "cluster_status" {
-  value = instaclustr_cluster.demo.cluster_status
+# --- CloudBasic: a Multi-AZ HA pair -----------------------------------------------------------
+
+variable "cloudbasic_remote_public_key" {
+  description = "publicKey of the remote instance (the simulator's demo pair by default)"
+  type        = string
+  default     = "CBDEMOREMOTE00000002"
+}
+
+variable "cloudbasic_remote_private_key" {
+  description = "privateKey of the remote instance (the simulator's demo pair by default)"
+  type        = string
+  sensitive   = true
+  default     = "demo-remote-private-key-000000000000002"
+}
+
+resource "cloudbasic_cluster" "demo" {
+  local_server       = "10.0.1.15"
+  remote_server      = "10.0.2.15"
+  port               = 444
+  remote_public_key  = var.cloudbasic_remote_public_key
+  remote_private_key = var.cloudbasic_remote_private_key
+}
+
+output "instaclustr_cluster" {
+  value = "${instaclustr_cluster.demo.id} (${instaclustr_cluster.demo.cluster_status})"
+}
+
+output "css_endpoint" {
+  value = css_cluster.demo.endpoint
+}
+
+output "cloudbasic_cluster" {
+  value = cloudbasic_cluster.demo.id
 }
