@@ -18,7 +18,7 @@ if [ -x /usr/local/bin/terraform ]; then
 else
   tf="$root/.tools/terraform/1.0.3/terraform"
 fi
-echo "==> using $("$tf" version | head -n1)"
+echo "==> using $(TF_CLI_CONFIG_FILE=/dev/null "$tf" version | head -n1)"
 
 work="$root/examples/quickstart/.demo"
 rm -rf "$work"
@@ -44,6 +44,7 @@ provider_installation {
     "clusterform/instaclustr" = "$root/target/debug"
     "clusterform/css"         = "$root/target/debug"
     "clusterform/cloudbasic"  = "$root/target/debug"
+    "clusterform/redis"       = "$root/target/debug"
   }
   direct {}
 }
@@ -56,6 +57,7 @@ export CSS_REGION=demo-region CSS_IAM_ENDPOINT="$sim_url/iam" CSS_ENDPOINT="$sim
   CSS_PROJECT_ID=demo-project CSS_DOMAIN_NAME=demo-domain CSS_USER_NAME=demo CSS_PASSWORD=demo-password
 export CLOUDBASIC_ENDPOINT="$sim_url/cloudbasic" CLOUDBASIC_ACCESS_KEY=CBDEMOLOCAL000000001 \
   CLOUDBASIC_SECRET_KEY=demo-local-private-key-0000000000000001
+export TF_VAR_redis_nodes_url="$sim_url/redis"
 cd "$work"
 
 echo "==> terraform apply"

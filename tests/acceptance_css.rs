@@ -8,7 +8,6 @@
 
 mod support;
 
-use std::io::Write as _;
 use std::thread;
 use std::time::Duration;
 

@@ -16,6 +16,7 @@ use clusterform::framework::Provider;
 use clusterform::vendors::cloudbasic::CloudBasicProvider;
 use clusterform::vendors::css::CssProvider;
 use clusterform::vendors::instaclustr::InstaclustrProvider;
+use clusterform::vendors::redis::RedisProvider;
 
 const UPDATE_HINT: &str = "run `UPDATE_DOCS=1 cargo test --test docs_current` and review the diff";
 
@@ -26,6 +27,7 @@ fn providers() -> Vec<Box<dyn Provider>> {
         Box::new(InstaclustrProvider::new()),
         Box::new(CloudBasicProvider::new()),
         Box::new(CssProvider::new()),
+        Box::new(RedisProvider::new()),
     ]
 }
 

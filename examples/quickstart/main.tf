@@ -1,6 +1,7 @@
 # The quick start: one cluster of every kind, provisioned against the bundled simulator by
 # scripts/demo.sh, which sets each provider's environment variables (IC_*, CSS_*, CLOUDBASIC_*)
-# to the simulator. Against the real APIs, set those variables to your accounts instead.
+# and TF_VAR_redis_nodes_url to the simulator. Against the real APIs, set those variables to
+# your accounts (and the Redis endpoints to your nodes) instead.
 
 terraform {
   required_providers {
@@ -13,12 +14,16 @@ terraform {
     cloudbasic = {
       source = "clusterform/cloudbasic"
     }
+    redis = {
+      source = "clusterform/redis"
+    }
   }
 }
 
 provider "instaclustr" {}
 provider "css" {}
 provider "cloudbasic" {}
+provider "redis" {}
 
 # --- Instaclustr: a Cassandra cluster -------------------------------------------------------
 
@@ -86,6 +91,51 @@ resource "cloudbasic_cluster" "demo" {
   port               = 444
   remote_public_key  = var.cloudbasic_remote_public_key
   remote_private_key = var.cloudbasic_remote_private_key
+}
+
+# --- Redis Enterprise: a three-node cluster, one create and two joins -------------------------
+
+variable "redis_nodes_url" {
+  description = "Base URL under which the nodes' APIs live: <url>/node1, <url>/node2, <url>/node3"
+  type        = string
+}
+
+variable "redis_password" {
+  type    = string
+  default = "quickstart-Pa55"
+}
+
+resource "redis_bootstrap" "node1" {
+  endpoint     = "${var.redis_nodes_url}/node1"
+  action       = "create_cluster"
+  cluster_name = "quickstart.example.com"
+  username     = "admin@example.com"
+  password     = var.redis_password
+  node_addr    = "10.0.1.11"
+}
+
+resource "redis_bootstrap" "node2" {
+  endpoint   = "${var.redis_nodes_url}/node2"
+  action     = "join_cluster"
+  join_nodes = [redis_bootstrap.node1.node_addr]
+  username   = "admin@example.com"
+  password   = var.redis_password
+  node_addr  = "10.0.1.12"
+  depends_on = [redis_bootstrap.node1]
+}
+
+resource "redis_bootstrap" "node3" {
+  endpoint   = "${var.redis_nodes_url}/node3"
+  action     = "join_cluster"
+  join_nodes = [redis_bootstrap.node1.node_addr]
+  username   = "admin@example.com"
+  password   = var.redis_password
+  node_addr  = "10.0.1.13"
+  depends_on = [redis_bootstrap.node1]
+}
+
+output "redis_node_uids" {
+  value = [redis_bootstrap.node1.node_uid, redis_bootstrap.node2.node_uid, redis_bootstrap.node3.node_uid]
 }
 
 output "instaclustr_cluster" {

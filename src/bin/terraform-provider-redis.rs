@@ -1,6 +1,8 @@
-//! `terraform-provider-redis` (not yet written).
+//! `terraform-provider-redis`: the Redis Enterprise provider plugin.
 
 fn main() {
-    eprintln!("terraform-provider-redis is not built yet");
-    std::process::exit(1);
+    std::process::exit(clusterform::protocol::serve_provider(
+        "terraform-provider-redis",
+        clusterform::vendors::redis::RedisProvider::new,
+    ));
 }

@@ -25,6 +25,7 @@ pub mod css;
 pub mod iam;
 pub mod instaclustr;
 pub mod redis;
+pub mod tls;
 
 use std::collections::{HashMap, VecDeque};
 use std::io;

@@ -1,1 +1,12 @@
-//! Redis Enterprise Software: cluster bootstrap, create and join.
+//! Redis Enterprise Software: cluster bootstrap, create and join, through each node's REST API.
+//!
+//! `client` speaks to one node at a time; `model`, `schema` and `resource` make up
+//! `redis_bootstrap`; `provider` holds the TLS settings and the credentials imports read with.
+
+pub mod client;
+pub mod model;
+pub mod provider;
+pub mod resource;
+pub mod schema;
+
+pub use provider::RedisProvider;
