@@ -164,7 +164,7 @@ fn replace_paths(block: &Block, prior: &Value, planned: &Value, at: &AttrPath, o
         let n = field(planned, name);
         let path = at.clone().attr(name);
         if nested.replace {
-            if p != n {
+            if p != n && nested.replace_if.is_none_or(|rule| rule(p, n)) {
                 out.push(path);
             }
             continue;

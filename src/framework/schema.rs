@@ -152,6 +152,8 @@ pub struct NestedBlock {
     pub min_items: u32,
     pub max_items: u32,
     pub replace: bool,
+    /// With `replace`: only changes this rule accepts force a new resource; others update.
+    pub replace_if: Option<ReplaceIf>,
 }
 
 impl NestedBlock {
@@ -163,6 +165,7 @@ impl NestedBlock {
             min_items: 0,
             max_items: 0,
             replace: false,
+            replace_if: None,
         }
     }
     pub fn list(block: Block) -> Self {
@@ -188,6 +191,13 @@ impl NestedBlock {
     }
     pub fn replace(mut self) -> Self {
         self.replace = true;
+        self
+    }
+    /// Replace only when `rule(prior, planned)` says so, e.g. when an argument the API cannot
+    /// read back appears after an import.
+    pub fn replace_if(mut self, rule: ReplaceIf) -> Self {
+        self.replace = true;
+        self.replace_if = Some(rule);
         self
     }
 

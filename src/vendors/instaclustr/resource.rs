@@ -12,7 +12,7 @@ use crate::framework::poll::{wait_until, Backoff, Poll, WaitError};
 use crate::framework::schema::{boolean, list_of, map_of, number, string, Block, NestedBlock, Schema, Timeouts};
 use crate::framework::settings::Configured;
 use crate::framework::validators::{int_between, matches, one_of, private_ipv4_cidr};
-use crate::framework::{Ctx, Failure, Outcome, Resource, Type};
+use crate::framework::{Ctx, Failure, Outcome, Resource, Type, Value};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -155,7 +155,7 @@ fn schema() -> Schema {
                     .attr("tags", map_of(Type::String).optional().describe("Tags put on the cloud resources.")),
             )
             .required()
-            .replace(),
+            .replace_if(provider_replaced),
         )
         .block(
             "rack_allocation",
@@ -186,7 +186,7 @@ fn schema() -> Schema {
                     ),
             )
             .min(1)
-            .replace(),
+            .replace_if(bundles_replaced),
         )
         .attr(
             "wait_for_state",
@@ -214,6 +214,40 @@ fn schema() -> Schema {
             delete: Some(30 * MINUTE),
             read: None,
         })
+}
+
+/// Two values of an optional argument that the API may not report back: only a change from one
+/// value to another counts. Setting or clearing one (as the first plan after an import does
+/// when the API did not echo it) is recorded in place instead of replacing the cluster.
+fn both_set_and_differ(prior: &Value, planned: &Value) -> bool {
+    !prior.is_null() && !planned.is_null() && prior != planned
+}
+
+/// `cluster_provider` replaces the cluster when its name changes, or when another argument
+/// changes from one value to another.
+fn provider_replaced(prior: &Value, planned: &Value) -> bool {
+    let get = |v: &'_ Value, k: &str| v.get(k).cloned().unwrap_or(Value::Null);
+    if prior.is_null() || planned.is_null() || get(prior, "name") != get(planned, "name") {
+        return true;
+    }
+    ["account_name", "custom_virtual_network_id", "disk_encryption_key", "tags"]
+        .iter()
+        .any(|k| both_set_and_differ(&get(prior, k), &get(planned, k)))
+}
+
+/// `bundle` replaces the cluster when bundles are added, removed or changed, or when options
+/// change from one value to another.
+fn bundles_replaced(prior: &Value, planned: &Value) -> bool {
+    let (before, after) = match (prior.elements(), planned.elements()) {
+        (Some(b), Some(a)) if b.len() == a.len() => (b, a),
+        _ => return true,
+    };
+    before.iter().zip(after).any(|(b, a)| {
+        let get = |v: &'_ Value, k: &str| v.get(k).cloned().unwrap_or(Value::Null);
+        get(b, "bundle") != get(a, "bundle")
+            || get(b, "version") != get(a, "version")
+            || both_set_and_differ(&get(b, "options"), &get(a, "options"))
+    })
 }
 
 fn api_failure(what: &str, e: ApiError) -> Failure<Cluster> {
@@ -378,28 +412,26 @@ fn apply_detail(m: &mut Cluster, d: &ClusterDetail) {
     if let Some(bundles) = &d.bundles {
         let read: Vec<Bundle> = bundles
             .iter()
-            .map(|b| Bundle {
-                bundle: b.bundle.clone().unwrap_or_default(),
-                version: b.version.clone().unwrap_or_default(),
-                options: b.options.as_ref().filter(|o| !o.is_empty()).map(options_from_api),
+            .enumerate()
+            .map(|(i, b)| {
+                let bundle = b.bundle.clone().unwrap_or_default();
+                let prev = m.bundle.get(i).filter(|p| p.bundle == bundle);
+                let options = match &b.options {
+                    // Not echoed at all: the API says nothing, state stays as it was.
+                    None => prev.and_then(|p| p.options.clone()),
+                    // Echoed empty: no options, written as the user wrote "none" (null or {}).
+                    Some(o) if o.is_empty() => prev.and_then(|p| p.options.clone()).filter(|o| o.is_empty()),
+                    Some(o) => Some(options_from_api(o)),
+                };
+                Bundle {
+                    bundle,
+                    version: b.version.clone().unwrap_or_default(),
+                    options,
+                }
             })
             .collect();
         if !read.is_empty() {
-            // Keep the user's null options when the API echoes none.
-            m.bundle = read
-                .into_iter()
-                .enumerate()
-                .map(|(i, mut b)| {
-                    if b.options.is_none() {
-                        if let Some(prev) = m.bundle.get(i) {
-                            if prev.bundle == b.bundle {
-                                b.options = prev.options.clone().filter(|o| o.is_empty());
-                            }
-                        }
-                    }
-                    b
-                })
-                .collect();
+            m.bundle = read;
         }
     } else if m.bundle.is_empty() {
         if let (Some(b), Some(v)) = (&d.bundle_type, &d.bundle_version) {
@@ -603,6 +635,80 @@ mod tests {
         let s = schema();
         assert!(s.block.attributes["sla_tier"].computed);
         assert!(s.block.blocks.contains_key("timeouts"));
+    }
+
+    #[test]
+    fn unreadable_arguments_appearing_after_import_do_not_replace() {
+        let bundle = |options: Value| {
+            Value::list([Value::object([
+                ("bundle", Value::from("APACHE_CASSANDRA")),
+                ("version", Value::from("4.0.1")),
+                ("options", options),
+            ])])
+        };
+        let opts = |v: &str| Value::map([("authnAuthz", Value::from(v))]);
+        assert!(!bundles_replaced(&bundle(Value::Null), &bundle(opts("true"))));
+        assert!(bundles_replaced(&bundle(opts("false")), &bundle(opts("true"))));
+        assert!(bundles_replaced(&bundle(Value::Null), &Value::list([])));
+        let provider = |name: &str, tags: Value| {
+            Value::object([
+                ("name", Value::from(name)),
+                ("account_name", Value::Null),
+                ("custom_virtual_network_id", Value::Null),
+                ("disk_encryption_key", Value::Null),
+                ("tags", tags),
+            ])
+        };
+        let tags = Value::map([("team", Value::from("a"))]);
+        assert!(!provider_replaced(&provider("AWS_VPC", Value::Null), &provider("AWS_VPC", tags.clone())));
+        assert!(provider_replaced(&provider("AWS_VPC", Value::Null), &provider("GCP", Value::Null)));
+        assert!(provider_replaced(
+            &provider("AWS_VPC", Value::map([("team", Value::from("b"))])),
+            &provider("AWS_VPC", tags)
+        ));
+    }
+
+    /// What an import reads from a GET that carries only the documented fields (no echo of
+    /// the create request): everything a basic configuration holds.
+    #[test]
+    fn import_from_the_documented_fields_alone() {
+        let detail: ClusterDetail = serde_json::from_value(serde_json::json!({
+            "id": "c-1", "clusterName": "orders", "clusterStatus": "RUNNING", "cdcId": "dc-1",
+            "bundleType": "APACHE_CASSANDRA", "bundleVersion": "4.0.1", "slaTier": "NON_PRODUCTION",
+            "pciCompliance": "DISABLED", "instaclustrUserPassword": "pw",
+            "dataCentres": [{
+                "id": "dc-1", "name": "US_WEST_2", "provider": "AWS_VPC", "cdcNetwork": "10.224.0.0/12",
+                "nodeCount": 1, "cdcStatus": "RUNNING",
+                "nodes": [{"id": "n-1", "size": "t3.small-v2", "rack": "us-west-2a",
+                           "publicAddress": ["203.0.113.1"], "privateAddress": ["10.224.0.10"],
+                           "nodeStatus": "RUNNING"}]
+            }]
+        }))
+        .unwrap();
+        let mut m = Cluster {
+            id: Some("c-1".into()),
+            ..Cluster::default()
+        };
+        apply_detail(&mut m, &detail);
+        assert_eq!(m.cluster_name, "orders");
+        assert_eq!(m.node_size, "t3.small-v2");
+        assert_eq!(m.data_centre, "US_WEST_2");
+        assert_eq!(m.sla_tier, "NON_PRODUCTION");
+        assert_eq!(m.cluster_network, "10.224.0.0/12");
+        assert!(!m.pci_compliant_cluster);
+        assert_eq!(m.cluster_provider.as_ref().map(|p| p.name.as_str()), Some("AWS_VPC"));
+        assert_eq!(
+            m.bundle,
+            vec![Bundle {
+                bundle: "APACHE_CASSANDRA".into(),
+                version: "4.0.1".into(),
+                options: None
+            }]
+        );
+        assert_eq!(m.rack_allocation, None);
+        assert_eq!(m.data_centre_id.as_deref(), Some("dc-1"));
+        let nodes = m.nodes.unwrap_or_default();
+        assert_eq!(nodes[0].private_address.as_deref(), Some("10.224.0.10"));
     }
 
     #[test]
