@@ -32,7 +32,10 @@ fn cluster_state(nodes: usize) -> Value {
         ("pci_compliant_cluster", Value::from(false)),
         ("wait_for_state", Value::from("RUNNING")),
         ("cluster_status", Value::from("RUNNING")),
-        ("data_centre_id", Value::from("c06f0a5f-7632-464c-b2e5-88ca329b7423")),
+        (
+            "data_centre_id",
+            Value::from("c06f0a5f-7632-464c-b2e5-88ca329b7423"),
+        ),
         ("default_user_password", Value::from("s3cret-s3cret-s3cret")),
         ("nodes", Value::list((0..nodes).map(node))),
         (
@@ -98,7 +101,13 @@ fn main() {
         });
         let mut config = state.clone();
         if let Value::Object(f) = &mut config {
-            for computed in ["id", "cluster_status", "data_centre_id", "default_user_password", "nodes"] {
+            for computed in [
+                "id",
+                "cluster_status",
+                "data_centre_id",
+                "default_user_password",
+                "nodes",
+            ] {
                 f.insert(computed.to_string(), Value::Null);
             }
         }

@@ -585,7 +585,10 @@ fn interrupt_during_create_keeps_the_id_in_state() {
                     out.describe()
                 )
             });
-            let id = inst["attributes"]["id"].as_str().unwrap_or_default().to_owned();
+            let id = inst["attributes"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             assert!(
                 sim.instaclustr_cluster(&id).is_some(),
                 "{tf}: state id {id:?} is not the simulator's cluster:\n{}",

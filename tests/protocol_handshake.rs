@@ -105,7 +105,10 @@ impl Plugin {
             loop {
                 match err.read(&mut buf) {
                     Ok(0) | Err(_) => break,
-                    Ok(n) => sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n])),
+                    Ok(n) => sink
+                        .lock()
+                        .unwrap()
+                        .push_str(&String::from_utf8_lossy(&buf[..n])),
                 }
             }
         });
@@ -211,7 +214,12 @@ impl Launched {
             (Some(server), Some(client)) => tls_channel(self.handshake.addr, server, Some(client))
                 .await
                 .map(|(ch, _)| ch)
-                .unwrap_or_else(|e| panic!("mTLS connection failed: {e}; stderr:\n{}", self.plugin.stderr())),
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "mTLS connection failed: {e}; stderr:\n{}",
+                        self.plugin.stderr()
+                    )
+                }),
             (None, None) => plain_channel(self.handshake.addr).await,
             _ => unreachable!("TLS on one side only"),
         }
@@ -227,16 +235,30 @@ struct Handshake {
 
 impl Handshake {
     fn parse(line: &str, expect_cert: bool) -> Handshake {
-        assert!(line.ends_with('\n'), "the handshake line must be newline-terminated: {line:?}");
+        assert!(
+            line.ends_with('\n'),
+            "the handshake line must be newline-terminated: {line:?}"
+        );
         let body = line.trim_end_matches('\n');
-        assert!(!body.ends_with('\r'), "no CR in the handshake line: {line:?}");
+        assert!(
+            !body.ends_with('\r'),
+            "no CR in the handshake line: {line:?}"
+        );
         let fields: Vec<&str> = body.split('|').collect();
         assert_eq!(fields.len(), 6, "six fields expected: {body:?}");
         assert_eq!(fields[0], "1", "core protocol version: {body:?}");
-        let version: u32 = fields[1].parse().unwrap_or_else(|_| panic!("protocol version: {body:?}"));
+        let version: u32 = fields[1]
+            .parse()
+            .unwrap_or_else(|_| panic!("protocol version: {body:?}"));
         assert_eq!(fields[2], "tcp", "network: {body:?}");
-        let addr: SocketAddr = fields[3].parse().unwrap_or_else(|_| panic!("address: {body:?}"));
-        assert_eq!(addr.ip().to_string(), "127.0.0.1", "listen on loopback: {body:?}");
+        let addr: SocketAddr = fields[3]
+            .parse()
+            .unwrap_or_else(|_| panic!("address: {body:?}"));
+        assert_eq!(
+            addr.ip().to_string(),
+            "127.0.0.1",
+            "listen on loopback: {body:?}"
+        );
         assert!(
             (MIN_PORT..=MAX_PORT).contains(&addr.port()),
             "port {} outside PLUGIN_MIN_PORT..=PLUGIN_MAX_PORT ({MIN_PORT}..={MAX_PORT})",
@@ -245,19 +267,30 @@ impl Handshake {
         assert_eq!(fields[4], "grpc", "protocol: {body:?}");
         let cert = fields[5];
         let server_cert = if expect_cert {
-            assert!(!cert.is_empty(), "TLS requested but the certificate field is empty");
-            assert!(!cert.contains('='), "go-plugin decodes with RawStdEncoding: no padding allowed");
+            assert!(
+                !cert.is_empty(),
+                "TLS requested but the certificate field is empty"
+            );
+            assert!(
+                !cert.contains('='),
+                "go-plugin decodes with RawStdEncoding: no padding allowed"
+            );
             assert!(
                 !cert.contains('-') && !cert.contains('_'),
                 "standard base64 alphabet expected, not URL-safe"
             );
             let der = base64::engine::general_purpose::STANDARD_NO_PAD
                 .decode(cert)
-                .unwrap_or_else(|e| panic!("certificate field is not unpadded standard base64: {e}"));
+                .unwrap_or_else(|e| {
+                    panic!("certificate field is not unpadded standard base64: {e}")
+                });
             check_server_cert(&der);
             Some(der)
         } else {
-            assert!(cert.is_empty(), "plaintext mode: the certificate field must be empty: {body:?}");
+            assert!(
+                cert.is_empty(),
+                "plaintext mode: the certificate field must be empty: {body:?}"
+            );
             None
         };
         Handshake {
@@ -271,7 +304,11 @@ impl Handshake {
 /// What Go's crypto/tls will ask of the certificate: an X.509 DER certificate valid for
 /// `localhost`.
 fn check_server_cert(der: &[u8]) {
-    assert_eq!(der.first(), Some(&0x30), "DER certificate starts with a SEQUENCE");
+    assert_eq!(
+        der.first(),
+        Some(&0x30),
+        "DER certificate starts with a SEQUENCE"
+    );
     let cert = CertificateDer::from(der.to_vec());
     let parsed = rustls::server::ParsedCertificate::try_from(&cert)
         .unwrap_or_else(|e| panic!("server certificate does not parse as X.509: {e}"));
@@ -293,12 +330,24 @@ struct ClientCert {
 
 impl ClientCert {
     fn terraform_like() -> ClientCert {
-        use rcgen::{BasicConstraints, DnType, ExtendedKeyUsagePurpose as Eku, IsCa, KeyUsagePurpose as Ku};
-        let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).expect("params");
-        params.distinguished_name.push(DnType::CommonName, "localhost");
-        params.distinguished_name.push(DnType::OrganizationName, "HashiCorp");
+        use rcgen::{
+            BasicConstraints, DnType, ExtendedKeyUsagePurpose as Eku, IsCa, KeyUsagePurpose as Ku,
+        };
+        let mut params =
+            rcgen::CertificateParams::new(vec!["localhost".to_string()]).expect("params");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
+        params
+            .distinguished_name
+            .push(DnType::OrganizationName, "HashiCorp");
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![Ku::DigitalSignature, Ku::KeyEncipherment, Ku::KeyAgreement, Ku::KeyCertSign];
+        params.key_usages = vec![
+            Ku::DigitalSignature,
+            Ku::KeyEncipherment,
+            Ku::KeyAgreement,
+            Ku::KeyCertSign,
+        ];
         params.extended_key_usages = vec![Eku::ClientAuth, Eku::ServerAuth];
         let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).expect("P-521 key");
         let cert = params.self_signed(&key).expect("self-signed certificate");
@@ -343,7 +392,12 @@ impl ServerCertVerifier for PinnedServerCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -352,11 +406,18 @@ impl ServerCertVerifier for PinnedServerCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
@@ -402,7 +463,9 @@ async fn tls_channel(
         async move {
             let tcp = tokio::net::TcpStream::connect(addr).await?;
             let name = ServerName::try_from("localhost").expect("server name");
-            let tls = tokio_rustls::TlsConnector::from(config).connect(name, tcp).await?;
+            let tls = tokio_rustls::TlsConnector::from(config)
+                .connect(name, tcp)
+                .await?;
             let (_, session) = tls.get_ref();
             *seen.lock().unwrap() = Some(Negotiated {
                 alpn: session.alpn_protocol().map(<[u8]>::to_vec),
@@ -441,7 +504,10 @@ fn v5(channel: &Channel) -> tfplugin5::provider_client::ProviderClient<Channel> 
 }
 
 /// Awaits an RPC with an upper bound, panicking with `what` on a hang or an error status.
-async fn call<T>(what: &str, fut: impl std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>) -> T {
+async fn call<T>(
+    what: &str,
+    fut: impl std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+) -> T {
     match tokio::time::timeout(RPC_TIMEOUT, fut).await {
         Err(_) => panic!("{what}: no answer within {RPC_TIMEOUT:?}"),
         Ok(Err(status)) => panic!("{what} failed: {status:?}"),
@@ -462,8 +528,9 @@ macro_rules! block_type_fn {
             for a in &block.attributes {
                 let nested: Option<Type> = $nested(a);
                 let ty = nested.unwrap_or_else(|| {
-                    Type::from_json_bytes(&a.r#type)
-                        .unwrap_or_else(|e| panic!("attribute {} has an invalid type: {e:?}", a.name))
+                    Type::from_json_bytes(&a.r#type).unwrap_or_else(|e| {
+                        panic!("attribute {} has an invalid type: {e:?}", a.name)
+                    })
                 });
                 attrs.push((a.name.clone(), ty));
             }
@@ -491,18 +558,24 @@ fn nested_type_v6(a: &tfplugin6::schema::Attribute) -> Option<Type> {
     use tfplugin6::schema::object::NestingMode;
     let object = a.nested_type.as_ref()?;
     let inner = Type::object(object.attributes.iter().map(|n| {
-        let ty = nested_type_v6(n).unwrap_or_else(|| Type::from_json_bytes(&n.r#type).expect("nested attribute type"));
+        let ty = nested_type_v6(n)
+            .unwrap_or_else(|| Type::from_json_bytes(&n.r#type).expect("nested attribute type"));
         (n.name.clone(), ty)
     }));
-    Some(match NestingMode::try_from(object.nesting).expect("nesting mode") {
-        NestingMode::Single | NestingMode::Invalid => inner,
-        NestingMode::List => Type::list(inner),
-        NestingMode::Set => Type::set(inner),
-        NestingMode::Map => Type::map(inner),
-    })
+    Some(
+        match NestingMode::try_from(object.nesting).expect("nesting mode") {
+            NestingMode::Single | NestingMode::Invalid => inner,
+            NestingMode::List => Type::list(inner),
+            NestingMode::Set => Type::set(inner),
+            NestingMode::Map => Type::map(inner),
+        },
+    )
 }
 
-fn attribute<'a>(block: &'a tfplugin6::schema::Block, name: &str) -> &'a tfplugin6::schema::Attribute {
+fn attribute<'a>(
+    block: &'a tfplugin6::schema::Block,
+    name: &str,
+) -> &'a tfplugin6::schema::Attribute {
     block
         .attributes
         .iter()
@@ -521,7 +594,12 @@ fn cluster_config(name: &str, disk_encryption_key: Option<String>) -> Value {
             "cluster_provider",
             Value::object([
                 ("name", Value::string("AWS_VPC")),
-                ("disk_encryption_key", disk_encryption_key.map(Value::String).unwrap_or(Value::Null)),
+                (
+                    "disk_encryption_key",
+                    disk_encryption_key
+                        .map(Value::String)
+                        .unwrap_or(Value::Null),
+                ),
             ]),
         ),
         (
@@ -573,13 +651,23 @@ fn refuses_to_run_without_the_magic_cookie() {
             .wait_exit(Duration::from_secs(30))
             .unwrap_or_else(|| panic!("cookie {cookie:?}: the provider kept running"));
         let (stdout, stderr) = plugin.collect_output();
-        assert_eq!(status.code(), Some(1), "cookie {cookie:?}: exit status {status:?}");
-        assert!(stdout.is_empty(), "cookie {cookie:?}: nothing may reach stdout, got {stdout:?}");
+        assert_eq!(
+            status.code(),
+            Some(1),
+            "cookie {cookie:?}: exit status {status:?}"
+        );
+        assert!(
+            stdout.is_empty(),
+            "cookie {cookie:?}: nothing may reach stdout, got {stdout:?}"
+        );
         assert!(
             stderr.contains("Terraform"),
             "cookie {cookie:?}: a human explanation on stderr expected, got {stderr:?}"
         );
-        assert!(!stderr.contains("panic"), "cookie {cookie:?}: no panic expected: {stderr}");
+        assert!(
+            !stderr.contains("panic"),
+            "cookie {cookie:?}: no panic expected: {stderr}"
+        );
     }
 }
 
@@ -597,8 +685,11 @@ fn version_flag_prints_a_version_line_and_exits_zero() {
         let line = stdout[0].trim_end();
         assert!(line.contains(BINARY_NAME), "{flag}: {line:?}");
         assert!(
-            line.split_whitespace().any(|w| w.trim_start_matches('v').split('.').count() >= 2
-                && w.trim_start_matches('v').split('.').all(|p| !p.is_empty() && p.chars().next().unwrap().is_ascii_digit())),
+            line.split_whitespace()
+                .any(|w| w.trim_start_matches('v').split('.').count() >= 2
+                    && w.trim_start_matches('v')
+                        .split('.')
+                        .all(|p| !p.is_empty() && p.chars().next().unwrap().is_ascii_digit())),
             "{flag}: a dotted version number expected in {line:?}"
         );
     }
@@ -608,10 +699,15 @@ fn version_flag_prints_a_version_line_and_exits_zero() {
 fn handshake_announces_the_highest_common_protocol() {
     for (offered, expected) in [("5,6", 6), ("6,5", 6), ("5", 5), ("6", 6)] {
         let mut launched = Plugin::launch(offered, true);
-        assert_eq!(launched.handshake.version, expected, "PLUGIN_PROTOCOL_VERSIONS={offered}");
+        assert_eq!(
+            launched.handshake.version, expected,
+            "PLUGIN_PROTOCOL_VERSIONS={offered}"
+        );
         // Exactly one line: nothing else arrives afterwards.
         match launched.plugin.next_line_or(Duration::from_secs(1)) {
-            Ok(extra) => panic!("{offered}: stdout must carry only the handshake, then got {extra:?}"),
+            Ok(extra) => {
+                panic!("{offered}: stdout must carry only the handshake, then got {extra:?}")
+            }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => {
                 assert!(
@@ -621,7 +717,10 @@ fn handshake_announces_the_highest_common_protocol() {
                 );
             }
         }
-        assert!(launched.plugin.is_running(), "{offered}: the provider must keep serving");
+        assert!(
+            launched.plugin.is_running(),
+            "{offered}: the provider must keep serving"
+        );
     }
 }
 
@@ -643,7 +742,10 @@ fn handshake_refuses_protocols_it_does_not_speak() {
     assert_eq!(status.code(), Some(1), "exit status {status:?}");
     assert!(stdout.is_empty(), "no handshake may be printed: {stdout:?}");
     assert!(!stderr.trim().is_empty(), "a message on stderr expected");
-    assert!(stderr.contains("3,4") || stderr.contains("version"), "message should name the versions: {stderr}");
+    assert!(
+        stderr.contains("3,4") || stderr.contains("version"),
+        "message should name the versions: {stderr}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -660,33 +762,83 @@ async fn mtls_protocol_6_end_to_end() {
         launched.client.as_ref(),
     )
     .await
-    .unwrap_or_else(|e| panic!("mTLS connection failed: {e}; stderr:\n{}", launched.plugin.stderr()));
+    .unwrap_or_else(|e| {
+        panic!(
+            "mTLS connection failed: {e}; stderr:\n{}",
+            launched.plugin.stderr()
+        )
+    });
     let mut client = v6(&channel);
 
     // Schema.
-    let schema = call("GetProviderSchema", client.get_provider_schema(tfplugin6::get_provider_schema::Request {})).await;
-    assert!(errors_v6(&schema.diagnostics).is_empty(), "{:?}", schema.diagnostics);
-    let provider_block = schema.provider.as_ref().and_then(|s| s.block.as_ref()).expect("provider schema");
-    assert!(attribute(provider_block, "api_key").sensitive, "api_key must be sensitive");
+    let schema = call(
+        "GetProviderSchema",
+        client.get_provider_schema(tfplugin6::get_provider_schema::Request {}),
+    )
+    .await;
+    assert!(
+        errors_v6(&schema.diagnostics).is_empty(),
+        "{:?}",
+        schema.diagnostics
+    );
+    let provider_block = schema
+        .provider
+        .as_ref()
+        .and_then(|s| s.block.as_ref())
+        .expect("provider schema");
+    assert!(
+        attribute(provider_block, "api_key").sensitive,
+        "api_key must be sensitive"
+    );
     let cluster = schema
         .resource_schemas
         .get("instaclustr_cluster")
         .and_then(|s| s.block.as_ref())
-        .unwrap_or_else(|| panic!("instaclustr_cluster missing: {:?}", schema.resource_schemas.keys()));
+        .unwrap_or_else(|| {
+            panic!(
+                "instaclustr_cluster missing: {:?}",
+                schema.resource_schemas.keys()
+            )
+        });
     let name = attribute(cluster, "cluster_name");
-    assert!(name.required && !name.optional && !name.computed, "cluster_name must be required: {name:?}");
+    assert!(
+        name.required && !name.optional && !name.computed,
+        "cluster_name must be required: {name:?}"
+    );
     let cluster_ty = block_type_v6(cluster);
     // The negotiated session is what Terraform gets from Go: TLS 1.3 with h2.
-    let negotiated = seen.lock().unwrap().clone().expect("a TLS session was opened");
-    assert_eq!(negotiated.alpn.as_deref(), Some(&b"h2"[..]), "ALPN must select h2");
-    assert_eq!(negotiated.version, Some(rustls::ProtocolVersion::TLSv1_3), "Go negotiates TLS 1.3");
+    let negotiated = seen
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("a TLS session was opened");
+    assert_eq!(
+        negotiated.alpn.as_deref(),
+        Some(&b"h2"[..]),
+        "ALPN must select h2"
+    );
+    assert_eq!(
+        negotiated.version,
+        Some(rustls::ProtocolVersion::TLSv1_3),
+        "Go negotiates TLS 1.3"
+    );
     eprintln!("TLS session: {negotiated:?}");
 
     // Metadata.
-    let meta = call("GetMetadata", client.get_metadata(tfplugin6::get_metadata::Request {})).await;
-    assert!(errors_v6(&meta.diagnostics).is_empty(), "{:?}", meta.diagnostics);
+    let meta = call(
+        "GetMetadata",
+        client.get_metadata(tfplugin6::get_metadata::Request {}),
+    )
+    .await;
     assert!(
-        meta.resources.iter().any(|r| r.type_name == "instaclustr_cluster"),
+        errors_v6(&meta.diagnostics).is_empty(),
+        "{:?}",
+        meta.diagnostics
+    );
+    assert!(
+        meta.resources
+            .iter()
+            .any(|r| r.type_name == "instaclustr_cluster"),
         "GetMetadata must list instaclustr_cluster: {:?}",
         meta.resources
     );
@@ -696,26 +848,41 @@ async fn mtls_protocol_6_end_to_end() {
         "ValidateResourceConfig",
         client.validate_resource_config(tfplugin6::validate_resource_config::Request {
             type_name: "instaclustr_cluster".into(),
-            config: Some(dynamic_value_v6(&cluster_config("my_cluster", None), &cluster_ty)),
+            config: Some(dynamic_value_v6(
+                &cluster_config("my_cluster", None),
+                &cluster_ty,
+            )),
             client_capabilities: None,
         }),
     )
     .await;
-    assert!(errors_v6(&valid.diagnostics).is_empty(), "valid config rejected: {:?}", valid.diagnostics);
+    assert!(
+        errors_v6(&valid.diagnostics).is_empty(),
+        "valid config rejected: {:?}",
+        valid.diagnostics
+    );
 
     let invalid = call(
         "ValidateResourceConfig (bad name)",
         client.validate_resource_config(tfplugin6::validate_resource_config::Request {
             type_name: "instaclustr_cluster".into(),
-            config: Some(dynamic_value_v6(&cluster_config("not a valid name!", None), &cluster_ty)),
+            config: Some(dynamic_value_v6(
+                &cluster_config("not a valid name!", None),
+                &cluster_ty,
+            )),
             client_capabilities: None,
         }),
     )
     .await;
     let errors = errors_v6(&invalid.diagnostics);
-    assert!(!errors.is_empty(), "an invalid cluster_name must be reported");
     assert!(
-        errors.iter().any(|d| first_attribute_name(d.attribute.as_ref()) == Some("cluster_name")),
+        !errors.is_empty(),
+        "an invalid cluster_name must be reported"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|d| first_attribute_name(d.attribute.as_ref()) == Some("cluster_name")),
         "the error should point at cluster_name: {errors:?}"
     );
 
@@ -725,17 +892,31 @@ async fn mtls_protocol_6_end_to_end() {
         client.get_resource_identity_schemas(tfplugin6::get_resource_identity_schemas::Request {}),
     )
     .await;
-    assert!(errors_v6(&identity.diagnostics).is_empty(), "{:?}", identity.diagnostics);
+    assert!(
+        errors_v6(&identity.diagnostics).is_empty(),
+        "{:?}",
+        identity.diagnostics
+    );
 
     // Functions (OpenTofu calls this).
-    let functions = call("GetFunctions", client.get_functions(tfplugin6::get_functions::Request {})).await;
-    assert!(errors_v6(&functions.diagnostics).is_empty(), "{:?}", functions.diagnostics);
+    let functions = call(
+        "GetFunctions",
+        client.get_functions(tfplugin6::get_functions::Request {}),
+    )
+    .await;
+    assert!(
+        errors_v6(&functions.diagnostics).is_empty(),
+        "{:?}",
+        functions.diagnostics
+    );
 
     // go-plugin's health service.
     let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
     let status = call(
         "Health/Check",
-        health.check(tonic_health::pb::HealthCheckRequest { service: "plugin".into() }),
+        health.check(tonic_health::pb::HealthCheckRequest {
+            service: "plugin".into(),
+        }),
     )
     .await;
     assert_eq!(
@@ -752,21 +933,42 @@ async fn mtls_protocol_5_end_to_end() {
     let channel = launched.channel().await;
     let mut client = v5(&channel);
 
-    let schema = call("GetSchema", client.get_schema(tfplugin5::get_provider_schema::Request {})).await;
-    assert!(errors_v5(&schema.diagnostics).is_empty(), "{:?}", schema.diagnostics);
+    let schema = call(
+        "GetSchema",
+        client.get_schema(tfplugin5::get_provider_schema::Request {}),
+    )
+    .await;
+    assert!(
+        errors_v5(&schema.diagnostics).is_empty(),
+        "{:?}",
+        schema.diagnostics
+    );
     let cluster = schema
         .resource_schemas
         .get("instaclustr_cluster")
         .and_then(|s| s.block.as_ref())
-        .unwrap_or_else(|| panic!("instaclustr_cluster missing: {:?}", schema.resource_schemas.keys()));
+        .unwrap_or_else(|| {
+            panic!(
+                "instaclustr_cluster missing: {:?}",
+                schema.resource_schemas.keys()
+            )
+        });
     let name = cluster
         .attributes
         .iter()
         .find(|a| a.name == "cluster_name")
         .expect("cluster_name");
     assert!(name.required, "cluster_name must be required");
-    let provider_block = schema.provider.as_ref().and_then(|s| s.block.as_ref()).expect("provider schema");
-    let api_key = provider_block.attributes.iter().find(|a| a.name == "api_key").expect("api_key");
+    let provider_block = schema
+        .provider
+        .as_ref()
+        .and_then(|s| s.block.as_ref())
+        .expect("provider schema");
+    let api_key = provider_block
+        .attributes
+        .iter()
+        .find(|a| a.name == "api_key")
+        .expect("api_key");
     assert!(api_key.sensitive, "api_key must be sensitive");
     let provider_ty = block_type_v5(provider_block);
 
@@ -785,8 +987,14 @@ async fn mtls_protocol_5_end_to_end() {
         }),
     )
     .await;
-    assert!(errors_v5(&prepared.diagnostics).is_empty(), "{:?}", prepared.diagnostics);
-    let back = prepared.prepared_config.expect("prepared_config must be returned");
+    assert!(
+        errors_v5(&prepared.diagnostics).is_empty(),
+        "{:?}",
+        prepared.diagnostics
+    );
+    let back = prepared
+        .prepared_config
+        .expect("prepared_config must be returned");
     let decoded = msgpack::decode(&back.msgpack, &provider_ty).expect("prepared_config decodes");
     assert_eq!(
         decoded.get("api_key").and_then(|v| v.as_str()),
@@ -814,10 +1022,15 @@ async fn mtls_protocol_5_end_to_end() {
     let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
     let status = call(
         "Health/Check",
-        health.check(tonic_health::pb::HealthCheckRequest { service: "plugin".into() }),
+        health.check(tonic_health::pb::HealthCheckRequest {
+            service: "plugin".into(),
+        }),
     )
     .await;
-    assert_eq!(status.status, tonic_health::pb::health_check_response::ServingStatus::Serving as i32);
+    assert_eq!(
+        status.status,
+        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+    );
 }
 
 /// Connects with `client` and tries one GetMetadata; Ok only if the call was answered.
@@ -845,13 +1058,19 @@ async fn mtls_rejects_clients_without_the_pinned_certificate() {
 
     let no_cert = try_call_with(&launched, None).await;
     eprintln!("client without a certificate: {no_cert:?}");
-    assert!(no_cert.is_err(), "a client without a certificate must not be served");
+    assert!(
+        no_cert.is_err(),
+        "a client without a certificate must not be served"
+    );
 
     // Same shape as Terraform's, but not the one the provider was given.
     let stranger = ClientCert::terraform_like();
     let other_cert = try_call_with(&launched, Some(&stranger)).await;
     eprintln!("client with another P-521 certificate: {other_cert:?}");
-    assert!(other_cert.is_err(), "a client with a different certificate must not be served");
+    assert!(
+        other_cert.is_err(),
+        "a client with a different certificate must not be served"
+    );
 
     // Failed handshakes must not take the server down.
     let good = try_call_with(&launched, launched.client.as_ref()).await;
@@ -871,13 +1090,22 @@ async fn controller_shutdown_ends_the_process() {
     let mut launched = Plugin::launch("5,6", true);
     let channel = launched.channel().await;
     // Terraform talks to the provider before it shuts it down.
-    call("GetMetadata", v6(&channel).get_metadata(tfplugin6::get_metadata::Request {})).await;
+    call(
+        "GetMetadata",
+        v6(&channel).get_metadata(tfplugin6::get_metadata::Request {}),
+    )
+    .await;
 
     let mut controller = plugin::grpc_controller_client::GrpcControllerClient::new(channel.clone());
     let asked = Instant::now();
     // The process may exit before the answer is fully read; either outcome is fine.
     let answer = tokio::time::timeout(RPC_TIMEOUT, controller.shutdown(plugin::Empty {})).await;
-    eprintln!("Shutdown answered: {:?}", answer.as_ref().map(|r| r.as_ref().map(|_| ()).map_err(|s| s.code())));
+    eprintln!(
+        "Shutdown answered: {:?}",
+        answer
+            .as_ref()
+            .map(|r| r.as_ref().map(|_| ()).map_err(|s| s.code()))
+    );
     let status = launched.plugin.wait_exit(Duration::from_secs(5));
     let took = asked.elapsed();
     eprintln!("process exited {took:?} after Shutdown (Terraform kills it after 2 s)");
@@ -890,10 +1118,17 @@ async fn sigint_is_ignored_and_stop_provider_answers() {
     let mut launched = Plugin::launch("5,6", true);
     let channel = launched.channel().await;
     let mut client = v6(&channel);
-    call("GetMetadata (before SIGINT)", client.get_metadata(tfplugin6::get_metadata::Request {})).await;
+    call(
+        "GetMetadata (before SIGINT)",
+        client.get_metadata(tfplugin6::get_metadata::Request {}),
+    )
+    .await;
 
     let pid = launched.plugin.pid().to_string();
-    let kill = Command::new("kill").args(["-INT", &pid]).status().expect("run kill");
+    let kill = Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("run kill");
     assert!(kill.success(), "kill -INT {pid} failed");
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(
@@ -903,19 +1138,44 @@ async fn sigint_is_ignored_and_stop_provider_answers() {
     );
 
     // A second Ctrl-C is ignored as well.
-    let kill = Command::new("kill").args(["-INT", &pid]).status().expect("run kill");
+    let kill = Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("run kill");
     assert!(kill.success());
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(launched.plugin.is_running(), "a second SIGINT killed the provider");
+    assert!(
+        launched.plugin.is_running(),
+        "a second SIGINT killed the provider"
+    );
 
-    call("GetMetadata (after SIGINT)", client.get_metadata(tfplugin6::get_metadata::Request {})).await;
+    call(
+        "GetMetadata (after SIGINT)",
+        client.get_metadata(tfplugin6::get_metadata::Request {}),
+    )
+    .await;
     // A fresh connection is still accepted too.
     let fresh = launched.channel().await;
-    call("GetMetadata (new connection)", v6(&fresh).get_metadata(tfplugin6::get_metadata::Request {})).await;
+    call(
+        "GetMetadata (new connection)",
+        v6(&fresh).get_metadata(tfplugin6::get_metadata::Request {}),
+    )
+    .await;
 
-    let stopped = call("StopProvider", client.stop_provider(tfplugin6::stop_provider::Request {})).await;
-    assert!(stopped.error.is_empty(), "StopProvider reported {:?}", stopped.error);
-    assert!(launched.plugin.is_running(), "StopProvider must not end the process (Shutdown does)");
+    let stopped = call(
+        "StopProvider",
+        client.stop_provider(tfplugin6::stop_provider::Request {}),
+    )
+    .await;
+    assert!(
+        stopped.error.is_empty(),
+        "StopProvider reported {:?}",
+        stopped.error
+    );
+    assert!(
+        launched.plugin.is_running(),
+        "StopProvider must not end the process (Shutdown does)"
+    );
 }
 
 /// Kills a bare child process when dropped.
@@ -940,7 +1200,12 @@ fn sigint_right_after_the_handshake_is_ignored() {
     let mut died = 0;
     for _ in 0..ATTEMPTS {
         let mut provider = Command::new(BIN);
-        for key in ["PLUGIN_CLIENT_CERT", "TF_LOG", "TF_LOG_PROVIDER", "TF_REATTACH_PROVIDERS"] {
+        for key in [
+            "PLUGIN_CLIENT_CERT",
+            "TF_LOG",
+            "TF_LOG_PROVIDER",
+            "TF_REATTACH_PROVIDERS",
+        ] {
             provider.env_remove(key);
         }
         let mut provider = KillOnDrop(
@@ -958,7 +1223,12 @@ fn sigint_right_after_the_handshake_is_ignored() {
         let pid = provider.0.id().to_string();
         let stdout = provider.0.stdout.take().expect("provider stdout");
         let signaller = Command::new("sh")
-            .args(["-c", "IFS= read -r line; kill -INT \"$1\"; printf '%s\\n' \"$line\"", "sh", &pid])
+            .args([
+                "-c",
+                "IFS= read -r line; kill -INT \"$1\"; printf '%s\\n' \"$line\"",
+                "sh",
+                &pid,
+            ])
             .stdin(Stdio::from(stdout))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -966,7 +1236,10 @@ fn sigint_right_after_the_handshake_is_ignored() {
             .expect("spawn sh");
         let out = signaller.wait_with_output().expect("sh output");
         let line = String::from_utf8_lossy(&out.stdout);
-        assert!(line.starts_with("1|"), "handshake line expected, got {line:?}");
+        assert!(
+            line.starts_with("1|"),
+            "handshake line expected, got {line:?}"
+        );
         let deadline = Instant::now() + Duration::from_millis(150);
         let mut exited = false;
         while Instant::now() < deadline {
@@ -999,23 +1272,33 @@ async fn debug_mode_prints_reattach_configuration() {
     let mut seen = Vec::new();
     let reattach_line = loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let line = plugin
-            .next_line(left)
-            .unwrap_or_else(|| panic!("no TF_REATTACH_PROVIDERS line; stdout {seen:?}; stderr:\n{}", plugin.stderr()));
+        let line = plugin.next_line(left).unwrap_or_else(|| {
+            panic!(
+                "no TF_REATTACH_PROVIDERS line; stdout {seen:?}; stderr:\n{}",
+                plugin.stderr()
+            )
+        });
         if line.contains("TF_REATTACH_PROVIDERS") {
             break line;
         }
         seen.push(line);
     };
     // TF_REATTACH_PROVIDERS='{...}' (quotes optional): the JSON is from the first '{' to the last '}'.
-    let start = reattach_line.find('{').expect("JSON object in the reattach line");
+    let start = reattach_line
+        .find('{')
+        .expect("JSON object in the reattach line");
     let end = reattach_line.rfind('}').expect("JSON object end");
     let json: serde_json::Value = serde_json::from_str(&reattach_line[start..=end])
         .unwrap_or_else(|e| panic!("reattach value is not JSON ({e}): {reattach_line}"));
-    let providers = json.as_object().expect("an object keyed by provider address");
+    let providers = json
+        .as_object()
+        .expect("an object keyed by provider address");
     assert_eq!(providers.len(), 1, "{json}");
     let (address, entry) = providers.iter().next().unwrap();
-    assert!(address.ends_with("/instaclustr"), "provider source address: {address}");
+    assert!(
+        address.ends_with("/instaclustr"),
+        "provider source address: {address}"
+    );
     assert_eq!(entry["Protocol"], "grpc", "{entry}");
     assert_eq!(entry["ProtocolVersion"], 6, "{entry}");
     assert_eq!(entry["Pid"], plugin.pid(), "{entry}");
@@ -1056,10 +1339,15 @@ async fn plaintext_when_terraform_disables_tls() {
     let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
     let status = call(
         "Health/Check (plaintext)",
-        health.check(tonic_health::pb::HealthCheckRequest { service: "plugin".into() }),
+        health.check(tonic_health::pb::HealthCheckRequest {
+            service: "plugin".into(),
+        }),
     )
     .await;
-    assert_eq!(status.status, tonic_health::pb::health_check_response::ServingStatus::Serving as i32);
+    assert_eq!(
+        status.status,
+        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1067,7 +1355,11 @@ async fn large_requests_are_accepted() {
     let launched = Plugin::launch("5,6", true);
     let channel = launched.channel().await;
     let mut client = v6(&channel);
-    let schema = call("GetProviderSchema", client.get_provider_schema(tfplugin6::get_provider_schema::Request {})).await;
+    let schema = call(
+        "GetProviderSchema",
+        client.get_provider_schema(tfplugin6::get_provider_schema::Request {}),
+    )
+    .await;
     let cluster_ty = block_type_v6(
         schema
             .resource_schemas
@@ -1092,7 +1384,9 @@ async fn large_requests_are_accepted() {
     .expect("no answer to a 20 MiB request");
     match result {
         Err(status) if status.code() == Code::ResourceExhausted => {
-            panic!("a 20 MiB request was refused as too large: {status:?} (the limit must be 256 MiB)")
+            panic!(
+                "a 20 MiB request was refused as too large: {status:?} (the limit must be 256 MiB)"
+            )
         }
         Err(status) => panic!("a 20 MiB request failed: {status:?}"),
         Ok(resp) => {
@@ -1106,5 +1400,9 @@ async fn large_requests_are_accepted() {
         }
     }
     // And the connection is still good afterwards.
-    call("GetMetadata (after 20 MiB)", client.get_metadata(tfplugin6::get_metadata::Request {})).await;
+    call(
+        "GetMetadata (after 20 MiB)",
+        client.get_metadata(tfplugin6::get_metadata::Request {}),
+    )
+    .await;
 }

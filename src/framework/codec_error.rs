@@ -124,7 +124,6 @@ pub(crate) fn concrete_type<'v>(
     Ok((ty, inner))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -132,7 +132,10 @@ mod tests {
 
     #[test]
     fn path_displays_like_hcl() {
-        let p = AttrPath::root("bundle").index(0).attr("options").key("authnAuthz");
+        let p = AttrPath::root("bundle")
+            .index(0)
+            .attr("options")
+            .key("authnAuthz");
         assert_eq!(p.to_string(), "bundle[0].options[\"authnAuthz\"]");
     }
 }

@@ -423,7 +423,10 @@ fn block_line<'a>(
     match (b.replace, b.replace_if) {
         (false, _) => {}
         (true, None) => push_sentence(&mut text, "Changing this block forces a new resource."),
-        (true, Some(_)) => push_sentence(&mut text, "Some changes of this block force a new resource."),
+        (true, Some(_)) => push_sentence(
+            &mut text,
+            "Some changes of this block force a new resource.",
+        ),
     }
     let timeouts = prefix.is_empty() && name == TIMEOUTS_BLOCK && schema.timeouts.is_some();
     if timeouts {

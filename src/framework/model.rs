@@ -84,7 +84,9 @@ pub fn value_from_json(j: &Json, ty: &Type) -> Result<Value, String> {
         },
         Type::Bool => Value::Bool(j.as_bool().ok_or_else(mismatch)?),
         Type::Number => match j {
-            Json::Number(n) => Value::Number(n.to_string().parse::<Number>().map_err(|e| e.to_string())?),
+            Json::Number(n) => {
+                Value::Number(n.to_string().parse::<Number>().map_err(|e| e.to_string())?)
+            }
             _ => return Err(mismatch()),
         },
         Type::List(el) | Type::Set(el) => {
@@ -119,7 +121,9 @@ pub fn value_from_json(j: &Json, ty: &Type) -> Result<Value, String> {
             }
             Value::Object(out)
         }
-        Type::Tuple(_) | Type::Dynamic => return Err(format!("models cannot hold {}", ty.to_json())),
+        Type::Tuple(_) | Type::Dynamic => {
+            return Err(format!("models cannot hold {}", ty.to_json()))
+        }
     })
 }
 
@@ -157,7 +161,11 @@ mod tests {
 
     #[test]
     fn stub_with_only_id_decodes() {
-        let v = Value::object([("id", Value::from("x")), ("name", Value::Null), ("count", Value::Unknown)]);
+        let v = Value::object([
+            ("id", Value::from("x")),
+            ("name", Value::Null),
+            ("count", Value::Unknown),
+        ]);
         let m: M = from_value(&v).unwrap();
         assert_eq!(m.id.as_deref(), Some("x"));
         assert_eq!(m.name, "");

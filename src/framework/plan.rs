@@ -43,7 +43,13 @@ pub fn plan(schema: &Schema, prior: &Value, proposed: &Value, config: &Value) ->
     let mut planned = plan_block(&schema.block, prior, proposed, config);
     let mut requires_replace = Vec::new();
     if !prior.is_null() {
-        replace_paths(&schema.block, prior, &planned, &AttrPath::default(), &mut requires_replace);
+        replace_paths(
+            &schema.block,
+            prior,
+            &planned,
+            &AttrPath::default(),
+            &mut requires_replace,
+        );
         if requires_replace.is_empty() {
             recompute_on_update(&schema.block, prior, &mut planned);
         } else {
@@ -145,7 +151,13 @@ fn plan_block(block: &Block, prior: &Value, proposed: &Value, config: &Value) ->
     Value::Object(out)
 }
 
-fn replace_paths(block: &Block, prior: &Value, planned: &Value, at: &AttrPath, out: &mut Vec<AttrPath>) {
+fn replace_paths(
+    block: &Block,
+    prior: &Value,
+    planned: &Value,
+    at: &AttrPath,
+    out: &mut Vec<AttrPath>,
+) {
     for (name, attr) in &block.attributes {
         let p = field(prior, name);
         let n = field(planned, name);
@@ -186,7 +198,9 @@ fn replace_paths(block: &Block, prior: &Value, planned: &Value, at: &AttrPath, o
 
 /// Computed attributes declared to follow other attributes become unknown when those change.
 fn recompute_on_update(block: &Block, prior: &Value, planned: &mut Value) {
-    let Value::Object(fields) = planned else { return };
+    let Value::Object(fields) = planned else {
+        return;
+    };
     let changed: Vec<String> = fields
         .iter()
         .filter(|(name, v)| field(prior, name) != *v)
@@ -243,7 +257,12 @@ mod tests {
     use crate::framework::schema::{string, NestedBlock};
 
     fn obj(pairs: &[(&str, Value)]) -> Value {
-        Value::Object(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+        Value::Object(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
     }
 
     fn schema() -> Schema {
@@ -257,7 +276,9 @@ mod tests {
             .attr("standby", string().default_from("name"))
             .block(
                 "opt",
-                NestedBlock::single(crate::framework::schema::Block::new("o").attr("k", string().default("d"))),
+                NestedBlock::single(
+                    crate::framework::schema::Block::new("o").attr("k", string().default("d")),
+                ),
             )
     }
 
@@ -278,7 +299,11 @@ mod tests {
     #[test]
     fn create_fills_defaults_and_unknowns() {
         let s = schema();
-        let config = obj(&[("name", "a".into()), ("size", "s".into()), ("opt", obj(&[]))]);
+        let config = obj(&[
+            ("name", "a".into()),
+            ("size", "s".into()),
+            ("opt", obj(&[])),
+        ]);
         let p = plan(&s, &Value::Null, &config, &config);
         assert_eq!(field(&p.state, "tier"), &Value::from("LOW"));
         assert_eq!(field(&p.state, "id"), &Value::Unknown);
@@ -307,7 +332,11 @@ mod tests {
     fn replace_paths_and_unknown_computed() {
         let s = schema();
         let prior = running();
-        let config = obj(&[("name", "b".into()), ("size", "s".into()), ("tier", "HIGH".into())]);
+        let config = obj(&[
+            ("name", "b".into()),
+            ("size", "s".into()),
+            ("tier", "HIGH".into()),
+        ]);
         let mut proposed = prior.clone();
         if let Value::Object(f) = &mut proposed {
             f.insert("name".into(), "b".into());

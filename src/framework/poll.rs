@@ -32,14 +32,23 @@ impl Default for Backoff {
 #[derive(Debug, thiserror::Error)]
 pub enum WaitError<E> {
     #[error("gave up waiting for {what} (last status {last:?}): {reason}")]
-    Stopped { what: String, last: String, reason: String },
+    Stopped {
+        what: String,
+        last: String,
+        reason: String,
+    },
     #[error(transparent)]
     Check(E),
 }
 
 /// Calls `check` until it returns Ready, sleeping with backoff in between; stops early when the
 /// context is cancelled (StopProvider) or its deadline passes.
-pub async fn wait_until<T, E, F, Fut>(ctx: &Ctx, what: &str, backoff: Backoff, mut check: F) -> Result<T, WaitError<E>>
+pub async fn wait_until<T, E, F, Fut>(
+    ctx: &Ctx,
+    what: &str,
+    backoff: Backoff,
+    mut check: F,
+) -> Result<T, WaitError<E>>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Poll<T>, E>>,
@@ -103,7 +112,13 @@ mod tests {
         let v: Result<u32, WaitError<()>> = wait_until(&ctx, "thing", fast(), || {
             n += 1;
             let ready = n >= 3;
-            async move { Ok(if ready { Poll::Ready(n) } else { Poll::Pending("BUSY".into()) }) }
+            async move {
+                Ok(if ready {
+                    Poll::Ready(n)
+                } else {
+                    Poll::Pending("BUSY".into())
+                })
+            }
         })
         .await;
         assert_eq!(v.unwrap(), 3);
@@ -122,8 +137,10 @@ mod tests {
             first: Duration::from_secs(300),
             ..fast()
         };
-        let r: Result<(), WaitError<()>> =
-            wait_until(&ctx, "thing", slow, || async { Ok(Poll::Pending("BUSY".into())) }).await;
+        let r: Result<(), WaitError<()>> = wait_until(&ctx, "thing", slow, || async {
+            Ok(Poll::Pending("BUSY".into()))
+        })
+        .await;
         match r {
             Err(WaitError::Stopped { last, reason, .. }) => {
                 assert_eq!(last, "BUSY");
@@ -137,8 +154,10 @@ mod tests {
     async fn timeout_ends_the_wait() {
         let stop = CancellationToken::new();
         let ctx = Ctx::new(&stop, Duration::from_millis(30));
-        let r: Result<(), WaitError<()>> =
-            wait_until(&ctx, "thing", fast(), || async { Ok(Poll::Pending("BUSY".into())) }).await;
+        let r: Result<(), WaitError<()>> = wait_until(&ctx, "thing", fast(), || async {
+            Ok(Poll::Pending("BUSY".into()))
+        })
+        .await;
         match r {
             Err(WaitError::Stopped { reason, .. }) => assert!(reason.contains("timeout")),
             _ => panic!("expected a timeout"),

@@ -67,8 +67,17 @@ pub trait Resource: Send + Sync + 'static {
 
     async fn create(&self, ctx: &Ctx, plan: Self::Model) -> Outcome<Self::Model, Self::Model>;
     /// `Ok(None)` means the object is gone: Terraform drops it from state and plans a create.
-    async fn read(&self, ctx: &Ctx, state: Self::Model) -> Outcome<Option<Self::Model>, Self::Model>;
-    async fn update(&self, ctx: &Ctx, prior: Self::Model, plan: Self::Model) -> Outcome<Self::Model, Self::Model>;
+    async fn read(
+        &self,
+        ctx: &Ctx,
+        state: Self::Model,
+    ) -> Outcome<Option<Self::Model>, Self::Model>;
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        prior: Self::Model,
+        plan: Self::Model,
+    ) -> Outcome<Self::Model, Self::Model>;
     async fn delete(&self, ctx: &Ctx, state: Self::Model) -> Outcome<(), Self::Model>;
 
     /// The state Terraform reads after `terraform import <addr> <id>`: by default just the id.
@@ -185,9 +194,12 @@ fn keep_planned(planned: &Value, applied: Value) -> Value {
             }
             Value::Object(a)
         }
-        (Value::List(p), Value::List(a)) if p.len() == a.len() => {
-            Value::List(p.iter().zip(a).map(|(pv, av)| keep_planned(pv, av)).collect())
-        }
+        (Value::List(p), Value::List(a)) if p.len() == a.len() => Value::List(
+            p.iter()
+                .zip(a)
+                .map(|(pv, av)| keep_planned(pv, av))
+                .collect(),
+        ),
         (Value::Unknown, applied) => applied,
         (p, applied) if !p.is_wholly_known() => applied,
         (p, _) => p.clone(),

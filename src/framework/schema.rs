@@ -287,7 +287,8 @@ impl Schema {
     }
     /// Adds the conventional `timeouts` block with one optional duration per operation.
     pub fn timeouts(mut self, defaults: Timeouts) -> Self {
-        let mut block = Block::new("How long each operation may take, as durations like \"30m\" or \"1h30m\".");
+        let mut block =
+            Block::new("How long each operation may take, as durations like \"30m\" or \"1h30m\".");
         let ops = [
             ("create", defaults.create),
             ("read", defaults.read),
@@ -300,7 +301,13 @@ impl Schema {
                     "Time allowed for {op} (default {}).",
                     humantime::format_duration(d)
                 );
-                block = block.attr(op, string().optional().describe(&text).validate(validators::duration()));
+                block = block.attr(
+                    op,
+                    string()
+                        .optional()
+                        .describe(&text)
+                        .validate(validators::duration()),
+                );
             }
         }
         self.timeouts = Some(defaults);

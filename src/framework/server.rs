@@ -55,21 +55,29 @@ impl Server {
     }
 
     pub fn resource(&self, type_name: &str) -> Result<&dyn AnyResource, Diagnostics> {
-        self.resources.get(type_name).map(|r| r.as_ref()).ok_or_else(|| {
-            Diagnostic::error(
-                "Unknown resource type",
-                format!(
-                    "The provider {} has no resource type {type_name:?}.",
-                    self.provider.type_name()
-                ),
-            )
-            .into()
-        })
+        self.resources
+            .get(type_name)
+            .map(|r| r.as_ref())
+            .ok_or_else(|| {
+                Diagnostic::error(
+                    "Unknown resource type",
+                    format!(
+                        "The provider {} has no resource type {type_name:?}.",
+                        self.provider.type_name()
+                    ),
+                )
+                .into()
+            })
     }
 
     pub fn validate_provider(&self, config: &Value) -> Diagnostics {
         let mut diags = Diagnostics::new();
-        plan::validate(&self.provider_schema.block, config, &Default::default(), &mut diags);
+        plan::validate(
+            &self.provider_schema.block,
+            config,
+            &Default::default(),
+            &mut diags,
+        );
         self.provider.validate(config, &mut diags);
         diags
     }
@@ -91,7 +99,12 @@ impl Server {
 
     /// Reads a stored state (JSON, any earlier schema version) into the current schema's shape.
     /// Attributes that the current schema no longer has are dropped.
-    pub fn upgrade_state(&self, type_name: &str, version: i64, json: &[u8]) -> Result<Value, Diagnostics> {
+    pub fn upgrade_state(
+        &self,
+        type_name: &str,
+        version: i64,
+        json: &[u8],
+    ) -> Result<Value, Diagnostics> {
         let r = self.resource(type_name)?;
         if version > r.schema().version {
             return Err(Diagnostic::error(
@@ -107,7 +120,11 @@ impl Server {
             ignore_undefined_attributes: true,
         };
         super::json::decode_with(json, r.ty(), options).map_err(|e| {
-            Diagnostic::error("Stored state does not match the resource schema", e.to_string()).into()
+            Diagnostic::error(
+                "Stored state does not match the resource schema",
+                e.to_string(),
+            )
+            .into()
         })
     }
 
@@ -123,7 +140,13 @@ impl Server {
         r.read(&ctx, state).await
     }
 
-    pub fn plan(&self, type_name: &str, prior: &Value, proposed: &Value, config: &Value) -> Result<Planned, Diagnostics> {
+    pub fn plan(
+        &self,
+        type_name: &str,
+        prior: &Value,
+        proposed: &Value,
+        config: &Value,
+    ) -> Result<Planned, Diagnostics> {
         let r = self.resource(type_name)?;
         let mut diags = Diagnostics::new();
         r.validate(config, &mut diags);
@@ -134,7 +157,12 @@ impl Server {
     }
 
     /// Create, update or delete, depending on which side is null.
-    pub async fn apply(&self, type_name: &str, prior: &Value, planned: &Value) -> (Value, Diagnostics) {
+    pub async fn apply(
+        &self,
+        type_name: &str,
+        prior: &Value,
+        planned: &Value,
+    ) -> (Value, Diagnostics) {
         let r = match self.resource(type_name) {
             Ok(r) => r,
             Err(d) => return (prior.clone(), d),

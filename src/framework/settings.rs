@@ -14,7 +14,11 @@ pub fn string_setting(config: &Value, attr: &str, env_var: Option<&str>) -> Opti
         .and_then(|v| v.as_str())
         .map(str::to_string)
         .filter(|s| !s.is_empty())
-        .or_else(|| env_var.and_then(|k| std::env::var(k).ok()).filter(|s| !s.is_empty()))
+        .or_else(|| {
+            env_var
+                .and_then(|k| std::env::var(k).ok())
+                .filter(|s| !s.is_empty())
+        })
 }
 
 /// Like `string_setting`, but missing is an error naming both places it can be set.

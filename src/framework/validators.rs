@@ -29,7 +29,10 @@ impl Validator for OneOf {
             if !self.0.iter().any(|a| a == s) {
                 diags.push(invalid(
                     path,
-                    format!("{s:?} is not allowed; expected one of: {}.", self.0.join(", ")),
+                    format!(
+                        "{s:?} is not allowed; expected one of: {}.",
+                        self.0.join(", ")
+                    ),
                 ));
             }
         }
@@ -74,7 +77,10 @@ impl Validator for IntBetween {
                 Some(i) if (self.0..=self.1).contains(&i) => {}
                 _ => diags.push(invalid(
                     path,
-                    format!("{n} is not allowed; expected a whole number from {} to {}.", self.0, self.1),
+                    format!(
+                        "{n} is not allowed; expected a whole number from {} to {}.",
+                        self.0, self.1
+                    ),
                 )),
             }
         }
@@ -130,7 +136,10 @@ impl Validator for DurationString {
     fn validate(&self, value: &Value, path: &AttrPath, diags: &mut Diagnostics) {
         if let Some(s) = value.as_str() {
             if let Err(e) = parse_duration(s) {
-                diags.push(invalid(path, format!("{s:?} is not a duration like \"30m\" or \"1h30m\": {e}.")));
+                diags.push(invalid(
+                    path,
+                    format!("{s:?} is not a duration like \"30m\" or \"1h30m\": {e}."),
+                ));
             }
         }
     }
@@ -152,8 +161,12 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .ok_or_else(|| format!("missing unit after {rest:?}"))?;
         let (num, tail) = rest.split_at(num_len);
-        let value: f64 = num.parse().map_err(|_| format!("{num:?} is not a number"))?;
-        let unit_len = tail.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(tail.len());
+        let value: f64 = num
+            .parse()
+            .map_err(|_| format!("{num:?} is not a number"))?;
+        let unit_len = tail
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(tail.len());
         let (unit, next) = tail.split_at(unit_len);
         let seconds = match unit {
             "ns" => 1e-9,
@@ -178,7 +191,10 @@ struct PrivateCidr {
 /// An IPv4 CIDR inside a private range (10/8, 172.16/12, 192.168/16) with a prefix length in
 /// `min_prefix..=max_prefix`.
 pub fn private_ipv4_cidr(min_prefix: u8, max_prefix: u8) -> impl Validator {
-    PrivateCidr { min_prefix, max_prefix }
+    PrivateCidr {
+        min_prefix,
+        max_prefix,
+    }
 }
 
 impl Validator for PrivateCidr {
@@ -188,14 +204,24 @@ impl Validator for PrivateCidr {
             .split_once('/')
             .and_then(|(ip, len)| Some((ip.parse::<Ipv4Addr>().ok()?, len.parse::<u8>().ok()?)));
         match parsed {
-            None => diags.push(invalid(path, format!("{s:?} is not an IPv4 CIDR like \"10.224.0.0/12\"."))),
-            Some((_, len)) if len < self.min_prefix || len > self.max_prefix => diags.push(invalid(
+            None => diags.push(invalid(
                 path,
-                format!("{s:?} has prefix /{len}; the prefix must be /{} to /{}.", self.min_prefix, self.max_prefix),
+                format!("{s:?} is not an IPv4 CIDR like \"10.224.0.0/12\"."),
             )),
+            Some((_, len)) if len < self.min_prefix || len > self.max_prefix => {
+                diags.push(invalid(
+                    path,
+                    format!(
+                        "{s:?} has prefix /{len}; the prefix must be /{} to /{}.",
+                        self.min_prefix, self.max_prefix
+                    ),
+                ))
+            }
             Some((ip, _)) if !ip.is_private() => diags.push(invalid(
                 path,
-                format!("{s:?} is not in a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)."),
+                format!(
+                    "{s:?} is not in a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)."
+                ),
             )),
             _ => {}
         }
@@ -227,18 +253,36 @@ mod tests {
     fn validators_accept_and_reject() {
         assert_eq!(errors(one_of(&["A", "B"]), Value::from("A")), 0);
         assert_eq!(errors(one_of(&["A", "B"]), Value::from("C")), 1);
-        assert_eq!(errors(matches("^[a-z]{1,3}$", "1-3 letters"), Value::from("abcd")), 1);
+        assert_eq!(
+            errors(matches("^[a-z]{1,3}$", "1-3 letters"), Value::from("abcd")),
+            1
+        );
         assert_eq!(errors(int_between(1, 5), Value::from(5i64)), 0);
         assert_eq!(errors(int_between(1, 5), Value::from(9i64)), 1);
         assert_eq!(errors(duration(), Value::from("1h30m")), 0);
         assert_eq!(errors(duration(), Value::from("soon")), 1);
-        assert_eq!(parse_duration("2.5s").unwrap(), std::time::Duration::from_millis(2500));
-        assert_eq!(parse_duration("1h30m").unwrap(), std::time::Duration::from_secs(5400));
+        assert_eq!(
+            parse_duration("2.5s").unwrap(),
+            std::time::Duration::from_millis(2500)
+        );
+        assert_eq!(
+            parse_duration("1h30m").unwrap(),
+            std::time::Duration::from_secs(5400)
+        );
         assert_eq!(parse_duration("0s").unwrap(), std::time::Duration::ZERO);
         assert!(parse_duration("5").is_err());
-        assert_eq!(errors(private_ipv4_cidr(12, 22), Value::from("10.224.0.0/12")), 0);
-        assert_eq!(errors(private_ipv4_cidr(12, 22), Value::from("8.8.0.0/16")), 1);
-        assert_eq!(errors(private_ipv4_cidr(12, 22), Value::from("10.0.0.0/8")), 1);
+        assert_eq!(
+            errors(private_ipv4_cidr(12, 22), Value::from("10.224.0.0/12")),
+            0
+        );
+        assert_eq!(
+            errors(private_ipv4_cidr(12, 22), Value::from("8.8.0.0/16")),
+            1
+        );
+        assert_eq!(
+            errors(private_ipv4_cidr(12, 22), Value::from("10.0.0.0/8")),
+            1
+        );
         assert_eq!(errors(length_between(2, 3), Value::from("é")), 1);
         // Unknown and null values are never judged.
         assert_eq!(errors(one_of(&["A"]), Value::Unknown), 0);

@@ -329,8 +329,16 @@ impl HttpClient {
                     let retry = attempt < max_attempts
                         && policy == RetryPolicy::Idempotent
                         && error_is_retryable(&err, policy);
-                    self.retry_or_fail(err, retry, "reading response body", &method, &url, attempt, cancel)
-                        .await?;
+                    self.retry_or_fail(
+                        err,
+                        retry,
+                        "reading response body",
+                        &method,
+                        &url,
+                        attempt,
+                        cancel,
+                    )
+                    .await?;
                 }
             }
         }

@@ -21,7 +21,9 @@ pub fn opt_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<S
 }
 
 /// A string, or the first string of an array: some APIs send one address as `["10.0.0.1"]`.
-pub fn opt_string_or_first<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+pub fn opt_string_or_first<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
     Ok(match Value::deserialize(deserializer)? {
         Value::String(text) => Some(text),
         Value::Array(items) => items.into_iter().find_map(|v| match v {

@@ -33,7 +33,8 @@ pub(crate) struct Turn<'a> {
 impl Drop for Turn<'_> {
     fn drop(&mut self) {
         if !self.spacer.interval.is_zero() {
-            self.spacer.defer_until(Instant::now() + self.spacer.interval);
+            self.spacer
+                .defer_until(Instant::now() + self.spacer.interval);
         }
     }
 }

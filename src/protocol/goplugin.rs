@@ -33,7 +33,10 @@ pub struct Stdio;
 impl plugin::grpc_stdio_server::GrpcStdio for Stdio {
     type StreamStdioStream = Idle<plugin::StdioData>;
 
-    async fn stream_stdio(&self, _: Request<()>) -> Result<Response<Self::StreamStdioStream>, Status> {
+    async fn stream_stdio(
+        &self,
+        _: Request<()>,
+    ) -> Result<Response<Self::StreamStdioStream>, Status> {
         Ok(Response::new(Box::pin(tokio_stream::pending())))
     }
 }

@@ -163,7 +163,10 @@ mod tests {
         // 4 bytes would need "==" padding in padded base64.
         let line = handshake_line(6, addr, Some(&[1, 2, 3, 4]));
         assert_eq!(line, "1|6|tcp|127.0.0.1:10001|grpc|AQIDBA");
-        assert_eq!(handshake_line(5, addr, None), "1|5|tcp|127.0.0.1:10001|grpc|");
+        assert_eq!(
+            handshake_line(5, addr, None),
+            "1|5|tcp|127.0.0.1:10001|grpc|"
+        );
     }
 
     #[test]

@@ -127,7 +127,12 @@ mod tests {
     #[test]
     fn level_follows_terraform_variables() {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
         };
         assert_eq!(level_from_env(env(&[])), Level::WARN);
         assert_eq!(level_from_env(env(&[("TF_LOG", "DEBUG")])), Level::DEBUG);

@@ -75,7 +75,10 @@ pub fn serve_provider<P: Provider>(binary: &'static str, provider: impl FnOnce()
             }
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("{binary}: cannot start the async runtime: {e}");
@@ -92,7 +95,12 @@ pub fn serve_provider<P: Provider>(binary: &'static str, provider: impl FnOnce()
     }
 }
 
-async fn serve(binary: &'static str, server: Arc<Server>, n: Negotiated, debug: bool) -> Result<(), Box<dyn std::error::Error>> {
+async fn serve(
+    binary: &'static str,
+    server: Arc<Server>,
+    n: Negotiated,
+    debug: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
     ignore_interrupts(debug);
     let listener = if debug {
         std::net::TcpListener::bind(("127.0.0.1", 0))?
@@ -117,16 +125,22 @@ async fn serve(binary: &'static str, server: Arc<Server>, n: Negotiated, debug: 
         .add_service(health)
         .add_service(pb::plugin::grpc_controller_server::GrpcControllerServer::new(Controller))
         .add_service(pb::plugin::grpc_stdio_server::GrpcStdioServer::new(Stdio))
-        .add_service(pb::plugin::grpc_broker_server::GrpcBrokerServer::new(Broker))
+        .add_service(pb::plugin::grpc_broker_server::GrpcBrokerServer::new(
+            Broker,
+        ))
         .add_service(
-            pb::tfplugin5::provider_server::ProviderServer::new(ProviderV5 { server: server.clone() })
-                .max_decoding_message_size(MAX_MESSAGE)
-                .max_encoding_message_size(MAX_MESSAGE),
+            pb::tfplugin5::provider_server::ProviderServer::new(ProviderV5 {
+                server: server.clone(),
+            })
+            .max_decoding_message_size(MAX_MESSAGE)
+            .max_encoding_message_size(MAX_MESSAGE),
         )
         .add_service(
-            pb::tfplugin6::provider_server::ProviderServer::new(ProviderV6 { server: server.clone() })
-                .max_decoding_message_size(MAX_MESSAGE)
-                .max_encoding_message_size(MAX_MESSAGE),
+            pb::tfplugin6::provider_server::ProviderServer::new(ProviderV6 {
+                server: server.clone(),
+            })
+            .max_decoding_message_size(MAX_MESSAGE)
+            .max_encoding_message_size(MAX_MESSAGE),
         );
 
     if debug {
@@ -140,7 +154,9 @@ async fn serve(binary: &'static str, server: Arc<Server>, n: Negotiated, debug: 
             }
         });
         // Asked for with -debug: this is the one case where stdout carries more than the handshake.
-        println!("Provider {binary} started in debug mode. Set this in the shell that runs Terraform:\n");
+        println!(
+            "Provider {binary} started in debug mode. Set this in the shell that runs Terraform:\n"
+        );
         println!("\tTF_REATTACH_PROVIDERS='{reattach}'\n");
     } else {
         handshake::announce(&handshake::handshake_line(
@@ -198,7 +214,10 @@ fn ignore_interrupts(debug: bool) {
 
 /// Accepts TCP connections and completes each TLS handshake on its own task, so one bad client
 /// cannot stall or stop the server.
-fn tls_incoming(listener: tokio::net::TcpListener, tls: ServerTls) -> ReceiverStream<io::Result<TlsConn>> {
+fn tls_incoming(
+    listener: tokio::net::TcpListener,
+    tls: ServerTls,
+) -> ReceiverStream<io::Result<TlsConn>> {
     let acceptor = tokio_rustls::TlsAcceptor::from(tls.config);
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     tokio::spawn(async move {
@@ -236,13 +255,21 @@ impl Connected for TlsConn {
 }
 
 impl AsyncRead for TlsConn {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         Pin::new(&mut self.0).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for TlsConn {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.0).poll_write(cx, buf)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -251,7 +278,11 @@ impl AsyncWrite for TlsConn {
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.0).poll_shutdown(cx)
     }
-    fn poll_write_vectored(mut self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.0).poll_write_vectored(cx, bufs)
     }
     fn is_write_vectored(&self) -> bool {

@@ -3,13 +3,19 @@
 
 macro_rules! wire_conversions {
     ($pb:ident) => {
-        pub use crate::protocol::pb::$pb as pb;
-        use crate::framework::diagnostics::{AttrPath, Diagnostic, Diagnostics, PathStep, Severity};
+        use crate::framework::diagnostics::{
+            AttrPath, Diagnostic, Diagnostics, PathStep, Severity,
+        };
         use crate::framework::schema::{Block, Nesting, Schema};
         use crate::framework::{json, msgpack, Type, Value};
+        pub use crate::protocol::pb::$pb as pb;
 
         /// Terraform sends msgpack; JSON appears only in a few places (and in tests).
-        pub fn decode(dv: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result<Value, Diagnostics> {
+        pub fn decode(
+            dv: Option<&pb::DynamicValue>,
+            ty: &Type,
+            what: &str,
+        ) -> Result<Value, Diagnostics> {
             let Some(dv) = dv else { return Ok(Value::Null) };
             let result = if !dv.msgpack.is_empty() {
                 msgpack::decode(&dv.msgpack, ty)

@@ -115,7 +115,6 @@ pub const MODULES: &[VendorModule] = &[
     },
 ];
 
-
 /// One entry of the request log (`GET /_admin/requests`).
 #[derive(Clone, Debug, Serialize)]
 pub struct LoggedRequest {
@@ -266,8 +265,7 @@ pub fn router(shared: Shared) -> Router {
             .nest(&format!("/{}", module.vendor.name), api)
             .nest(&format!("/_admin/{}", module.vendor.name), (module.admin)());
     }
-    app
-        .merge(admin::router())
+    app.merge(admin::router())
         .fallback(|| async {
             json_error(
                 StatusCode::NOT_FOUND,

@@ -6,7 +6,6 @@
 //! - [`resource`]: `cloudbasic_cluster`, write-only because the API has no read action.
 //! - [`provider`]: `provider "cloudbasic"`.
 
-
 pub mod body;
 pub mod client;
 pub mod provider;

@@ -8,7 +8,9 @@
 use std::fmt;
 use std::time::SystemTime;
 
-use aws_sigv4::http_request::{PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings};
+use aws_sigv4::http_request::{
+    PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings,
+};
 use aws_sigv4::sign::v4;
 use sha2::{Digest, Sha256};
 

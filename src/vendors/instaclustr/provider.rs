@@ -65,16 +65,19 @@ impl Provider for InstaclustrProvider {
         let mut diags = Diagnostics::new();
         let username = required_setting(config, "username", "IC_USERNAME");
         let api_key = required_setting(config, "api_key", "IC_API_KEY");
-        let base_url =
-            string_setting(config, "api_hostname", Some("IC_API_HOSTNAME")).unwrap_or_else(|| DEFAULT_API.to_string());
+        let base_url = string_setting(config, "api_hostname", Some("IC_API_HOSTNAME"))
+            .unwrap_or_else(|| DEFAULT_API.to_string());
         let interval_text = string_setting(config, "request_interval", Some("IC_REQUEST_INTERVAL"))
             .unwrap_or_else(|| DEFAULT_INTERVAL.to_string());
         let interval = match crate::framework::validators::parse_duration(&interval_text) {
             Ok(d) => Some(d),
             Err(e) => {
                 diags.push(
-                    Diagnostic::error("Invalid request_interval", format!("{interval_text:?}: {e}"))
-                        .at(AttrPath::root("request_interval")),
+                    Diagnostic::error(
+                        "Invalid request_interval",
+                        format!("{interval_text:?}: {e}"),
+                    )
+                    .at(AttrPath::root("request_interval")),
                 );
                 None
             }
@@ -82,18 +85,27 @@ impl Provider for InstaclustrProvider {
         let (username, api_key, interval) = match (username, api_key, interval) {
             (Ok(u), Ok(k), Some(i)) => (u, k, i),
             (u, k, _) => {
-                diags.extend(u.err().into_iter().chain(k.err()).collect::<Vec<_>>().into());
+                diags.extend(
+                    u.err()
+                        .into_iter()
+                        .chain(k.err())
+                        .collect::<Vec<_>>()
+                        .into(),
+                );
                 return diags;
             }
         };
         let settings = HttpSettings {
             base_url,
-            user_agent: concat!("terraform-provider-instaclustr/", env!("CARGO_PKG_VERSION")).to_string(),
+            user_agent: concat!("terraform-provider-instaclustr/", env!("CARGO_PKG_VERSION"))
+                .to_string(),
             request_interval: interval,
             ..HttpSettings::default()
         };
         match HttpClient::new(settings) {
-            Ok(http) => self.client.set(InstaclustrClient::new(http, username, api_key)),
+            Ok(http) => self
+                .client
+                .set(InstaclustrClient::new(http, username, api_key)),
             Err(e) => diags.error("Cannot build the HTTP client", e.to_string()),
         }
         diags

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use super::client::{self, ApiError, ClusterDetail, DeleteOutcome, InstaclustrClient};
 use crate::framework::poll::{wait_until, Backoff, Poll, WaitError};
-use crate::framework::schema::{boolean, list_of, map_of, number, string, Block, NestedBlock, Schema, Timeouts};
+use crate::framework::schema::{
+    boolean, list_of, map_of, number, string, Block, NestedBlock, Schema, Timeouts,
+};
 use crate::framework::settings::Configured;
 use crate::framework::validators::{int_between, matches, one_of, private_ipv4_cidr};
 use crate::framework::{Ctx, Failure, Outcome, Resource, Type, Value};
@@ -91,7 +93,15 @@ impl ClusterResource {
 
 fn node_type() -> Type {
     Type::object(
-        ["id", "size", "rack", "public_address", "private_address", "status"].map(|k| (k, Type::String)),
+        [
+            "id",
+            "size",
+            "rack",
+            "public_address",
+            "private_address",
+            "status",
+        ]
+        .map(|k| (k, Type::String)),
     )
 }
 
@@ -230,9 +240,14 @@ fn provider_replaced(prior: &Value, planned: &Value) -> bool {
     if prior.is_null() || planned.is_null() || get(prior, "name") != get(planned, "name") {
         return true;
     }
-    ["account_name", "custom_virtual_network_id", "disk_encryption_key", "tags"]
-        .iter()
-        .any(|k| both_set_and_differ(&get(prior, k), &get(planned, k)))
+    [
+        "account_name",
+        "custom_virtual_network_id",
+        "disk_encryption_key",
+        "tags",
+    ]
+    .iter()
+    .any(|k| both_set_and_differ(&get(prior, k), &get(planned, k)))
 }
 
 /// `bundle` replaces the cluster when bundles are added, removed or changed, or when options
@@ -263,16 +278,28 @@ enum NotReady {
     Failed(String),
 }
 
-fn wait_failure<E: std::fmt::Display>(what: &str, e: WaitError<E>, state: Cluster) -> Failure<Cluster> {
+fn wait_failure<E: std::fmt::Display>(
+    what: &str,
+    e: WaitError<E>,
+    state: Cluster,
+) -> Failure<Cluster> {
     match e {
-        WaitError::Check(e) => Failure::new(format!("Instaclustr: {what} failed"), e.to_string()).with_state(state),
-        stopped => Failure::new(format!("Instaclustr: {what} did not finish"), stopped.to_string()).with_state(state),
+        WaitError::Check(e) => {
+            Failure::new(format!("Instaclustr: {what} failed"), e.to_string()).with_state(state)
+        }
+        stopped => Failure::new(
+            format!("Instaclustr: {what} did not finish"),
+            stopped.to_string(),
+        )
+        .with_state(state),
     }
 }
 
 /// `"true"`/`"false"` options become JSON booleans, as the API expects; everything else is sent
 /// as the string the user wrote.
-fn options_to_api(options: &Option<BTreeMap<String, String>>) -> Option<serde_json::Map<String, serde_json::Value>> {
+fn options_to_api(
+    options: &Option<BTreeMap<String, String>>,
+) -> Option<serde_json::Map<String, serde_json::Value>> {
     options.as_ref().map(|o| {
         o.iter()
             .map(|(k, v)| {
@@ -287,7 +314,9 @@ fn options_to_api(options: &Option<BTreeMap<String, String>>) -> Option<serde_js
     })
 }
 
-fn options_from_api(options: &serde_json::Map<String, serde_json::Value>) -> BTreeMap<String, String> {
+fn options_from_api(
+    options: &serde_json::Map<String, serde_json::Value>,
+) -> BTreeMap<String, String> {
     options
         .iter()
         .map(|(k, v)| {
@@ -344,19 +373,31 @@ fn apply_detail(m: &mut Cluster, d: &ClusterDetail) {
         m.cluster_name = v.clone();
     }
     let dc = d.data_centres.first();
-    if let Some(v) = d.node_size.clone().or_else(|| d.nodes().find_map(|n| n.size.clone())) {
+    if let Some(v) = d
+        .node_size
+        .clone()
+        .or_else(|| d.nodes().find_map(|n| n.size.clone()))
+    {
         // During a resize nodes report mixed sizes; the requested size is what state tracks.
         if importing || d.node_size.is_some() {
             m.node_size = v;
         }
     }
-    if let Some(v) = d.data_centre.clone().or_else(|| dc.and_then(|c| c.name.clone())) {
+    if let Some(v) = d
+        .data_centre
+        .clone()
+        .or_else(|| dc.and_then(|c| c.name.clone()))
+    {
         m.data_centre = v;
     }
     if let Some(v) = &d.sla_tier {
         m.sla_tier = v.clone();
     }
-    if let Some(v) = d.cluster_network.clone().or_else(|| dc.and_then(|c| c.cdc_network.clone())) {
+    if let Some(v) = d
+        .cluster_network
+        .clone()
+        .or_else(|| dc.and_then(|c| c.cdc_network.clone()))
+    {
         m.cluster_network = v;
     }
     if let Some(v) = d.private_network_cluster {
@@ -365,7 +406,8 @@ fn apply_detail(m: &mut Cluster, d: &ClusterDetail) {
     if let Some(v) = d.pci_compliant_cluster {
         m.pci_compliant_cluster = v;
     } else if let Some(v) = &d.pci_compliance {
-        m.pci_compliant_cluster = v.eq_ignore_ascii_case("ENABLED") || v.eq_ignore_ascii_case("true");
+        m.pci_compliant_cluster =
+            v.eq_ignore_ascii_case("ENABLED") || v.eq_ignore_ascii_case("true");
     }
     let provider_name = d
         .provider
@@ -373,7 +415,9 @@ fn apply_detail(m: &mut Cluster, d: &ClusterDetail) {
         .and_then(|p| p.name.clone())
         .or_else(|| dc.and_then(|c| c.provider.clone()));
     if provider_name.is_some() || d.provider.is_some() {
-        let cp = m.cluster_provider.get_or_insert_with(CloudProvider::default);
+        let cp = m
+            .cluster_provider
+            .get_or_insert_with(CloudProvider::default);
         if let Some(n) = provider_name {
             cp.name = n;
         }
@@ -420,7 +464,9 @@ fn apply_detail(m: &mut Cluster, d: &ClusterDetail) {
                     // Not echoed at all: the API says nothing, state stays as it was.
                     None => prev.and_then(|p| p.options.clone()),
                     // Echoed empty: no options, written as the user wrote "none" (null or {}).
-                    Some(o) if o.is_empty() => prev.and_then(|p| p.options.clone()).filter(|o| o.is_empty()),
+                    Some(o) if o.is_empty() => prev
+                        .and_then(|p| p.options.clone())
+                        .filter(|o| o.is_empty()),
                     Some(o) => Some(options_from_api(o)),
                 };
                 Bundle {
@@ -482,7 +528,9 @@ impl ClusterResource {
         target: &str,
         size: Option<&str>,
     ) -> Result<ClusterDetail, WaitError<NotReady>> {
-        let client = self.client().map_err(|_| WaitError::Check(NotReady::Api(ApiError::NotFound)))?;
+        let client = self
+            .client()
+            .map_err(|_| WaitError::Check(NotReady::Api(ApiError::NotFound)))?;
         let what = format!("cluster {id} to reach {target}");
         wait_until(ctx, &what, Backoff::default(), || async {
             let Some(d) = client.get_cluster(id, ctx.cancel_token()).await? else {
@@ -553,7 +601,9 @@ impl Resource for ClusterResource {
 
     async fn read(&self, ctx: &Ctx, state: Cluster) -> Outcome<Option<Cluster>, Cluster> {
         let client = self.client()?;
-        let Some(id) = state.id.clone() else { return Ok(None) };
+        let Some(id) = state.id.clone() else {
+            return Ok(None);
+        };
         let detail = client
             .get_cluster(&id, ctx.cancel_token())
             .await
@@ -599,27 +649,39 @@ impl Resource for ClusterResource {
 
     async fn delete(&self, ctx: &Ctx, state: Cluster) -> Outcome<(), Cluster> {
         let client = self.client()?;
-        let Some(id) = state.id.clone() else { return Ok(()) };
+        let Some(id) = state.id.clone() else {
+            return Ok(());
+        };
         // 409 means dependencies are still being torn down: try again until the timeout.
-        let outcome = wait_until(ctx, &format!("cluster {id} to accept deletion"), Backoff::default(), || async {
-            match client.delete_cluster(&id, ctx.cancel_token()).await {
-                Ok(o) => Ok(Poll::Ready(o)),
-                Err(ApiError::Conflict(m)) => Ok(Poll::Pending(format!("409 {m}"))),
-                Err(e) => Err(e),
-            }
-        })
+        let outcome = wait_until(
+            ctx,
+            &format!("cluster {id} to accept deletion"),
+            Backoff::default(),
+            || async {
+                match client.delete_cluster(&id, ctx.cancel_token()).await {
+                    Ok(o) => Ok(Poll::Ready(o)),
+                    Err(ApiError::Conflict(m)) => Ok(Poll::Pending(format!("409 {m}"))),
+                    Err(e) => Err(e),
+                }
+            },
+        )
         .await
         .map_err(|e| wait_failure("deleting the cluster", e, state.clone()))?;
         if outcome == DeleteOutcome::AlreadyGone {
             return Ok(());
         }
-        wait_until(ctx, &format!("cluster {id} to be deleted"), Backoff::default(), || async {
-            match client.get_cluster(&id, ctx.cancel_token()).await? {
-                None => Ok(Poll::Ready(())),
-                Some(d) if status_of(&d) == "DELETED" => Ok(Poll::Ready(())),
-                Some(d) => Ok::<_, ApiError>(Poll::Pending(status_of(&d).to_string())),
-            }
-        })
+        wait_until(
+            ctx,
+            &format!("cluster {id} to be deleted"),
+            Backoff::default(),
+            || async {
+                match client.get_cluster(&id, ctx.cancel_token()).await? {
+                    None => Ok(Poll::Ready(())),
+                    Some(d) if status_of(&d) == "DELETED" => Ok(Poll::Ready(())),
+                    Some(d) => Ok::<_, ApiError>(Poll::Pending(status_of(&d).to_string())),
+                }
+            },
+        )
         .await
         .map_err(|e| wait_failure("deleting the cluster", e, state.clone()))?;
         Ok(())
@@ -647,8 +709,14 @@ mod tests {
             ])])
         };
         let opts = |v: &str| Value::map([("authnAuthz", Value::from(v))]);
-        assert!(!bundles_replaced(&bundle(Value::Null), &bundle(opts("true"))));
-        assert!(bundles_replaced(&bundle(opts("false")), &bundle(opts("true"))));
+        assert!(!bundles_replaced(
+            &bundle(Value::Null),
+            &bundle(opts("true"))
+        ));
+        assert!(bundles_replaced(
+            &bundle(opts("false")),
+            &bundle(opts("true"))
+        ));
         assert!(bundles_replaced(&bundle(Value::Null), &Value::list([])));
         let provider = |name: &str, tags: Value| {
             Value::object([
@@ -660,8 +728,14 @@ mod tests {
             ])
         };
         let tags = Value::map([("team", Value::from("a"))]);
-        assert!(!provider_replaced(&provider("AWS_VPC", Value::Null), &provider("AWS_VPC", tags.clone())));
-        assert!(provider_replaced(&provider("AWS_VPC", Value::Null), &provider("GCP", Value::Null)));
+        assert!(!provider_replaced(
+            &provider("AWS_VPC", Value::Null),
+            &provider("AWS_VPC", tags.clone())
+        ));
+        assert!(provider_replaced(
+            &provider("AWS_VPC", Value::Null),
+            &provider("GCP", Value::Null)
+        ));
         assert!(provider_replaced(
             &provider("AWS_VPC", Value::map([("team", Value::from("b"))])),
             &provider("AWS_VPC", tags)
@@ -696,7 +770,10 @@ mod tests {
         assert_eq!(m.sla_tier, "NON_PRODUCTION");
         assert_eq!(m.cluster_network, "10.224.0.0/12");
         assert!(!m.pci_compliant_cluster);
-        assert_eq!(m.cluster_provider.as_ref().map(|p| p.name.as_str()), Some("AWS_VPC"));
+        assert_eq!(
+            m.cluster_provider.as_ref().map(|p| p.name.as_str()),
+            Some("AWS_VPC")
+        );
         assert_eq!(
             m.bundle,
             vec![Bundle {
