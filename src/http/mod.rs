@@ -16,6 +16,7 @@ mod client;
 mod error;
 pub mod lenient;
 mod message;
+pub mod path;
 mod redact;
 mod retry;
 mod spacing;

@@ -15,6 +15,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use super::token::{redact, AuthError, Secret, TokenSource};
+use crate::http::path::{addressable, decode_failure, segment};
 use crate::http::{lenient, HttpClient, HttpError, HttpResponse, RetryPolicy};
 
 /// Clusters listed per page when looking for a name.
@@ -991,33 +992,8 @@ fn status_error(response: &HttpResponse) -> ApiError {
     }
 }
 
-/// Category and position only: serde's message could quote a value from the body.
 fn decode_error(what: &str, err: &serde_json::Error) -> ApiError {
-    ApiError::Decode(format!(
-        "could not decode the {what} response ({:?} error at line {}, column {})",
-        err.classify(),
-        err.line(),
-        err.column()
-    ))
-}
-
-/// Whether `id` can name a cluster: empty, `.` and `..` would address other endpoints.
-fn addressable(id: &str) -> bool {
-    !matches!(id.trim(), "" | "." | "..")
-}
-
-/// Percent-encodes one path segment, so an id typed by a user (import) or a tag key cannot
-/// reach another endpoint through `/`, `?` or `..`.
-fn segment(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for byte in raw.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    ApiError::Decode(decode_failure(what, err))
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
+use crate::http::path::{addressable, decode_failure, segment};
 use crate::http::{lenient, HttpClient, HttpError, HttpResponse, RetryPolicy};
 
 const CREATE_PATH: &str = "/provisioning/v1/extended/";
@@ -466,7 +467,9 @@ impl InstaclustrClient {
         if !addressable(id) {
             return Ok(None);
         }
-        let request = self.http.get(&format!("{CLUSTER_PATH}{}", segment(id)));
+        let request = self
+            .http
+            .get(&format!("{CLUSTER_PATH}{}", segment(id.trim())));
         let response = self.send(request, RetryPolicy::Idempotent, cancel).await?;
         match response.status {
             StatusCode::NOT_FOUND => Ok(None),
@@ -496,7 +499,11 @@ impl InstaclustrClient {
             concurrent_resizes: 1,
             notify_support_contacts: "false",
         };
-        let path = format!("{CLUSTER_PATH}{}/{}/resize", segment(id), segment(cdc_id));
+        let path = format!(
+            "{CLUSTER_PATH}{}/{}/resize",
+            segment(id.trim()),
+            segment(cdc_id.trim())
+        );
         let response = self
             .send(
                 self.http.post(&path).json(&body),
@@ -520,7 +527,9 @@ impl InstaclustrClient {
         if !addressable(id) {
             return Ok(DeleteOutcome::AlreadyGone);
         }
-        let request = self.http.delete(&format!("{CLUSTER_PATH}{}", segment(id)));
+        let request = self
+            .http
+            .delete(&format!("{CLUSTER_PATH}{}", segment(id.trim())));
         let response = self.send(request, RetryPolicy::Idempotent, cancel).await?;
         match response.status {
             StatusCode::NOT_FOUND => Ok(DeleteOutcome::AlreadyGone),
@@ -578,35 +587,8 @@ impl InstaclustrClient {
     }
 }
 
-/// A decode failure described by category and position only: serde's own message can quote
-/// the offending value, and responses carry the generated password.
 fn decode_error(what: &str, err: &serde_json::Error) -> ApiError {
-    ApiError::Decode(format!(
-        "could not decode the {what} response ({:?} error at line {}, column {})",
-        err.classify(),
-        err.line(),
-        err.column()
-    ))
-}
-
-/// Whether `id` can name a cluster at all: an empty id would address the list endpoint, and
-/// `.`/`..` would be folded into the parent path by URL normalisation. No cluster has such an id.
-fn addressable(id: &str) -> bool {
-    !matches!(id.trim(), "" | "." | "..")
-}
-
-/// Percent-encodes one path segment, so an id typed by a user (import) cannot reach another
-/// endpoint through `/`, `?` or `..`.
-fn segment(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for byte in raw.trim().bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    ApiError::Decode(decode_failure(what, err))
 }
 
 #[cfg(test)]

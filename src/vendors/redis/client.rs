@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use crate::http::path::{addressable, decode_failure, segment};
 use crate::http::{lenient, HttpClient, HttpError, HttpResponse, RetryPolicy, TransportKind};
 
 const BOOTSTRAP_PATH: &str = "/v1/bootstrap";
@@ -531,7 +532,7 @@ impl NodeClient {
             return Ok(None);
         }
         let response = self
-            .get(&format!("{NODES_PATH}/{}", segment(uid)), cancel)
+            .get(&format!("{NODES_PATH}/{}", segment(uid.trim())), cancel)
             .await?;
         match response.status {
             StatusCode::NOT_FOUND => Ok(None),
@@ -553,7 +554,7 @@ impl NodeClient {
         if !addressable(uid) {
             return Ok(RemoveOutcome::NodeGone);
         }
-        let path = format!("{NODES_PATH}/{}/actions/remove", segment(uid));
+        let path = format!("{NODES_PATH}/{}/actions/remove", segment(uid.trim()));
         let response = self
             .send_with_auth(|| self.http.post(&path), RetryPolicy::Idempotent, cancel)
             .await?;
@@ -574,7 +575,7 @@ impl NodeClient {
         if !addressable(uid) {
             return Ok(None);
         }
-        let path = format!("{NODES_PATH}/{}/actions/remove", segment(uid));
+        let path = format!("{NODES_PATH}/{}/actions/remove", segment(uid.trim()));
         let response = self.get(&path, cancel).await?;
         match response.status {
             StatusCode::NOT_FOUND => Ok(None),
@@ -661,34 +662,8 @@ impl NodeClient {
     }
 }
 
-/// A decode failure described by category and position only: serde's own message can quote
-/// the offending value.
 fn decode_error(what: &str, err: &serde_json::Error) -> ApiError {
-    ApiError::Decode(format!(
-        "could not decode the {what} response ({:?} error at line {}, column {})",
-        err.classify(),
-        err.line(),
-        err.column()
-    ))
-}
-
-/// Whether `uid` can name a node at all: empty, `.` and `..` would address other endpoints.
-fn addressable(uid: &str) -> bool {
-    !matches!(uid.trim(), "" | "." | "..")
-}
-
-/// Percent-encodes one path segment, so a uid read from state or an API cannot reach another
-/// endpoint through `/`, `?` or `..`.
-fn segment(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for byte in raw.trim().bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    ApiError::Decode(decode_failure(what, err))
 }
 
 #[cfg(test)]
