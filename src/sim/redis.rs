@@ -130,6 +130,30 @@ fn with_nodes<T>(shared: &Shared, f: impl FnOnce(&mut Nodes, Instant, Duration) 
     f(&mut st.redis.nodes, now, pace)
 }
 
+/// Runs `f` for a request that a cluster member must answer with the cluster's credentials:
+/// the node exists (created idle on first use), belongs to a cluster, and the caller is
+/// authorised; otherwise the matching error response.
+fn with_member(
+    shared: &Shared,
+    name: &str,
+    headers: &HeaderMap,
+    f: impl FnOnce(&mut Nodes, String, Instant, Duration) -> Response,
+) -> Response {
+    if !valid_node_name(name) {
+        return no_such_node(name);
+    }
+    with_nodes(shared, |nodes, now, pace| {
+        nodes.node_mut(name);
+        let Some(node) = nodes.nodes.get(name) else {
+            return no_such_node(name);
+        };
+        match member_cluster(nodes, node, headers) {
+            Ok(cluster) => f(nodes, cluster, now, pace),
+            Err(resp) => resp,
+        }
+    })
+}
+
 fn valid_node_name(name: &str) -> bool {
     (1..=63).contains(&name.len())
         && name
@@ -387,18 +411,7 @@ async fn list_nodes(
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if !valid_node_name(&name) {
-        return no_such_node(&name);
-    }
-    with_nodes(&shared, |nodes, _, _| {
-        nodes.node_mut(&name);
-        let Some(node) = nodes.nodes.get(&name) else {
-            return no_such_node(&name);
-        };
-        let cluster = match member_cluster(nodes, node, &headers) {
-            Ok(c) => c,
-            Err(resp) => return resp,
-        };
+    with_member(&shared, &name, &headers, |nodes, cluster, _, _| {
         let list: Vec<Value> = nodes.members(&cluster).into_iter().map(node_json).collect();
         Json(Value::Array(list)).into_response()
     })
@@ -417,22 +430,11 @@ async fn get_node(
     Path((name, uid)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    if !valid_node_name(&name) {
-        return no_such_node(&name);
-    }
-    with_nodes(&shared, |nodes, _, _| {
-        nodes.node_mut(&name);
-        let Some(node) = nodes.nodes.get(&name) else {
-            return no_such_node(&name);
-        };
-        let cluster = match member_cluster(nodes, node, &headers) {
-            Ok(c) => c,
-            Err(resp) => return resp,
-        };
-        match nodes.member_by_uid(&cluster, &uid) {
-            Some(target) => Json(node_json(target)).into_response(),
-            None => node_not_found(&uid),
-        }
+    with_member(&shared, &name, &headers, |nodes, cluster, _, _| match nodes
+        .member_by_uid(&cluster, &uid)
+    {
+        Some(target) => Json(node_json(target)).into_response(),
+        None => node_not_found(&uid),
     })
 }
 
@@ -441,18 +443,7 @@ async fn start_remove(
     Path((name, uid)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    if !valid_node_name(&name) {
-        return no_such_node(&name);
-    }
-    with_nodes(&shared, |nodes, now, _| {
-        nodes.node_mut(&name);
-        let Some(node) = nodes.nodes.get(&name) else {
-            return no_such_node(&name);
-        };
-        let cluster = match member_cluster(nodes, node, &headers) {
-            Ok(c) => c,
-            Err(resp) => return resp,
-        };
+    with_member(&shared, &name, &headers, |nodes, cluster, now, _| {
         let Some(target) = nodes.member_by_uid(&cluster, &uid) else {
             return node_not_found(&uid);
         };
@@ -492,18 +483,7 @@ async fn remove_status(
     Path((name, uid)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    if !valid_node_name(&name) {
-        return no_such_node(&name);
-    }
-    with_nodes(&shared, |nodes, now, pace| {
-        nodes.node_mut(&name);
-        let Some(node) = nodes.nodes.get(&name) else {
-            return no_such_node(&name);
-        };
-        let cluster = match member_cluster(nodes, node, &headers) {
-            Ok(c) => c,
-            Err(resp) => return resp,
-        };
+    with_member(&shared, &name, &headers, |nodes, cluster, now, pace| {
         let since = nodes
             .member_by_uid(&cluster, &uid)
             .and_then(|n| n.member.as_ref())
