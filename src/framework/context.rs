@@ -48,10 +48,6 @@ impl Ctx {
         self.timeout
     }
 
-    pub fn deadline(&self) -> Instant {
-        self.deadline
-    }
-
     /// Why the context was cancelled, in words for a diagnostic; None while it is live.
     pub fn cancel_reason(&self) -> Option<String> {
         if self.stop.is_cancelled() {

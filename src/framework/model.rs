@@ -70,7 +70,7 @@ fn number_to_json(n: &Number) -> Json {
 }
 
 /// Reads serde's JSON back as a value of type `ty`; missing object attributes become null.
-pub fn value_from_json(j: &Json, ty: &Type) -> Result<Value, String> {
+fn value_from_json(j: &Json, ty: &Type) -> Result<Value, String> {
     if j.is_null() {
         return Ok(Value::Null);
     }

@@ -13,18 +13,14 @@ use super::Value;
 
 static NULL: Value = Value::Null;
 
+/// An attribute (or map element), null when absent: plans walk prior, proposed and config side
+/// by side, and any of them may lack the value.
 fn field<'a>(object: &'a Value, name: &str) -> &'a Value {
-    match object {
-        Value::Object(fields) => fields.get(name).unwrap_or(&NULL),
-        _ => &NULL,
-    }
+    object.get(name).unwrap_or(&NULL)
 }
 
 fn elements(v: &Value) -> &[Value] {
-    match v {
-        Value::List(items) | Value::Set(items) | Value::Tuple(items) => items,
-        _ => &[],
-    }
+    v.elements().unwrap_or(&[])
 }
 
 pub struct Planned {
@@ -131,14 +127,7 @@ fn plan_block(block: &Block, prior: &Value, proposed: &Value, config: &Value) ->
                     items
                         .iter()
                         .map(|(k, item)| {
-                            let p = match pri {
-                                Value::Map(m) => m.get(k).unwrap_or(&NULL),
-                                _ => &NULL,
-                            };
-                            let c = match cfg {
-                                Value::Map(m) => m.get(k).unwrap_or(&NULL),
-                                _ => &NULL,
-                            };
+                            let (p, c) = (field(pri, k), field(cfg, k));
                             (k.clone(), plan_block(&nested.block, p, item, c))
                         })
                         .collect(),
