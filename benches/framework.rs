@@ -5,9 +5,9 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use clusterform::framework::plan::plan;
+use clusterform::framework::plan::{plan, PlanInput};
 use clusterform::framework::resource::{AnyResource, Provider};
-use clusterform::framework::{msgpack, Value};
+use clusterform::framework::{msgpack, Private, Value};
 use clusterform::vendors::instaclustr::InstaclustrProvider;
 
 fn cluster_state(nodes: usize) -> Value {
@@ -111,8 +111,15 @@ fn main() {
                 f.insert(computed.to_string(), Value::Null);
             }
         }
+        let private = Private::default();
         bench(&format!("plan (no change), {nodes} nodes"), || {
-            black_box(plan(schema, black_box(&state), &state, &config));
+            let input = PlanInput {
+                prior: black_box(&state),
+                proposed: &state,
+                config: &config,
+                private: &private,
+            };
+            black_box(plan(schema, &input));
         });
     }
 }

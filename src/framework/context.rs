@@ -15,13 +15,18 @@ pub struct Ctx {
     timeout: Duration,
     warnings: Mutex<Diagnostics>,
     timer: Option<tokio::task::JoinHandle<()>>,
+    import: bool,
 }
 
 impl Ctx {
     /// A context cancelled by `stop` (the provider's StopProvider token) or after `timeout`.
     pub fn new(stop: &CancellationToken, timeout: Duration) -> Self {
         let cancel = stop.child_token();
-        let deadline = Instant::now() + timeout;
+        // Durations are validated at plan time; a far-off deadline still must not overflow.
+        let timeout = timeout.min(super::validators::MAX_DURATION);
+        let deadline = Instant::now()
+            .checked_add(timeout)
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400 * 365));
         let timer = tokio::runtime::Handle::try_current().ok().map(|rt| {
             let token = cancel.clone();
             rt.spawn(async move {
@@ -36,7 +41,19 @@ impl Ctx {
             timeout,
             warnings: Mutex::new(Diagnostics::new()),
             timer,
+            import: false,
         }
+    }
+
+    /// Marks the Read that follows `terraform import` (or an `import` block).
+    pub fn for_import(mut self, import: bool) -> Self {
+        self.import = import;
+        self
+    }
+
+    /// This Read completes an import: the state holds only what the import id told.
+    pub fn is_import(&self) -> bool {
+        self.import
     }
 
     /// Fires on StopProvider (Ctrl-C) or when the operation's time is up.

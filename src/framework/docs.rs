@@ -19,7 +19,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
-use super::schema::{Attribute, Block, NestedBlock, Nesting, Replace, Schema, TIMEOUTS_BLOCK};
+use super::schema::{
+    Attribute, Block, Change, NestedBlock, Nesting, OnChange, Schema, TIMEOUTS_BLOCK,
+};
 use super::{Type, Value};
 
 /// Marker in a template for the position of the generated reference.
@@ -387,13 +389,14 @@ fn attribute_line<'a>(
         } else if a.optional && a.computed {
             push_sentence(&mut text, "When not set, the provider fills in the value.");
         }
-        match a.replace {
-            Replace::Never => {}
-            Replace::Always => push_sentence(&mut text, "Changing this forces a new resource."),
-            Replace::If(_) => push_sentence(
+        if let Some(change) = &a.change {
+            push_sentence(&mut text, &change.doc());
+        }
+        if let Some(why) = a.removal_error {
+            push_sentence(
                 &mut text,
-                "Some changes of this value force a new resource.",
-            ),
+                &format!("Removing it once set is an error at plan time: {why}"),
+            );
         }
     }
     if let Some(ty) = object_inside(&a.ty) {
@@ -420,13 +423,8 @@ fn block_line<'a>(
 ) {
     let path = join_path(prefix, name);
     let mut text = sentence(&b.block.description);
-    match (b.replace, b.replace_if) {
-        (false, _) => {}
-        (true, None) => push_sentence(&mut text, "Changing this block forces a new resource."),
-        (true, Some(_)) => push_sentence(
-            &mut text,
-            "Some changes of this block force a new resource.",
-        ),
+    if let Some(change) = &b.change {
+        push_sentence(&mut text, &block_change_doc(change));
     }
     let timeouts = prefix.is_empty() && name == TIMEOUTS_BLOCK && schema.timeouts.is_some();
     if timeouts {
@@ -442,6 +440,25 @@ fn block_line<'a>(
         });
     }
     bullet(out, name, &block_label(b), &text);
+}
+
+/// A block declares one behaviour for everything inside it.
+fn block_change_doc(change: &OnChange) -> String {
+    match change {
+        OnChange::Always(Change::Replace) => {
+            "Adding, changing or removing this block forces a new resource.".into()
+        }
+        OnChange::Always(Change::InPlace) => {
+            "Adding, changing or removing this block is applied in place (the update calls the API).".into()
+        }
+        OnChange::Always(Change::StateOnly) => {
+            "Changing this block only updates Terraform state; no API is called (the plan warns).".into()
+        }
+        OnChange::Always(Change::Fixed) => {
+            "Cannot be changed once applied: a change is an error at plan time.".into()
+        }
+        OnChange::Rule { doc, .. } => doc.to_string(),
+    }
 }
 
 fn bullet(out: &mut String, name: &str, tags: &str, text: &str) {
@@ -730,7 +747,7 @@ mod tests {
         assert!(doc.contains("- `zone` (String) When not set, the provider fills in the value.\n"));
         assert!(doc.contains("- `secret` (String, Sensitive)\n"));
         assert!(doc.contains(
-            "- `part` (Block List, Min: 1) A part. Changing this block forces a new resource."
+            "- `part` (Block List, Min: 1) A part. Adding, changing or removing this block forces a new resource."
         ));
         assert!(doc.contains("- `timeouts` (Block) How long"));
         assert!(doc.contains("- `create` (default `60m`)\n- `delete` (default `90s`)\n"));

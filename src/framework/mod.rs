@@ -18,6 +18,7 @@ pub mod diagnostics;
 pub mod model;
 pub mod plan;
 pub mod poll;
+pub mod private;
 pub mod resource;
 pub mod schema;
 pub mod server;
@@ -26,5 +27,6 @@ pub mod validators;
 
 pub use context::Ctx;
 pub use diagnostics::{AttrPath, Diagnostic, Diagnostics};
+pub use private::Private;
 pub use resource::{Failure, Outcome, Provider, Resource, Typed};
 pub mod docs;

@@ -1,5 +1,6 @@
-//! Generic planning, so that no resource has to think about it: defaults, computed values,
-//! requires-replace (also conditional), and which computed values an update makes unknown.
+//! Generic planning, so that no resource has to think about it: defaults, computed values, each
+//! argument's declared update behaviour (replace, in place, state only, fixed, or a rule), the
+//! import rule, semantic equality, and which computed values an update makes unknown.
 //!
 //! Terraform's rules (see protocol-facts.md): non-null config values stay as written; only
 //! computed attributes with null config may be chosen by the provider; anything known at plan
@@ -7,8 +8,10 @@
 
 use std::collections::BTreeMap;
 
-use super::diagnostics::{AttrPath, Diagnostics};
-use super::schema::{Block, Nesting, OnUpdate, Replace, Schema};
+use super::diagnostics::{AttrPath, Diagnostic, Diagnostics};
+use super::private::Private;
+use super::schema::TIMEOUTS_BLOCK;
+use super::schema::{Block, Change, NestedBlock, Nesting, OnChange, OnUpdate, Schema, SemanticEq};
 use super::Value;
 
 static NULL: Value = Value::Null;
@@ -23,39 +26,327 @@ fn elements(v: &Value) -> &[Value] {
     v.elements().unwrap_or(&[])
 }
 
+/// What Terraform sent to PlanResourceChange.
+pub struct PlanInput<'a> {
+    /// Null for a create.
+    pub prior: &'a Value,
+    /// Null for a destroy.
+    pub proposed: &'a Value,
+    pub config: &'a Value,
+    pub private: &'a Private,
+}
+
+/// The whole resource as a plan rule sees it.
+pub struct PlanContext<'a> {
+    pub prior: &'a Value,
+    pub config: &'a Value,
+    pub private: &'a Private,
+}
+
+impl PlanContext<'_> {
+    /// The prior state came from `terraform import` (or an `import` block) and has not been
+    /// applied since.
+    pub fn imported(&self) -> bool {
+        self.private.imported()
+    }
+}
+
+/// One argument's change, as a [`super::schema::ChangeRule`] sees it.
+pub struct ChangeRequest<'a> {
+    pub path: &'a AttrPath,
+    pub prior: &'a Value,
+    pub planned: &'a Value,
+    pub config: &'a Value,
+    /// The planned resource as a whole (e.g. to read a sibling such as `action`).
+    pub planned_resource: &'a Value,
+    pub context: &'a PlanContext<'a>,
+}
+
+#[derive(Debug)]
 pub struct Planned {
     pub state: Value,
     pub requires_replace: Vec<AttrPath>,
+    pub diagnostics: Diagnostics,
 }
 
-/// Plans one resource instance. `prior` is null for a create; `proposed` is null for a destroy.
-pub fn plan(schema: &Schema, prior: &Value, proposed: &Value, config: &Value) -> Planned {
-    if proposed.is_null() {
-        return Planned {
-            state: Value::Null,
-            requires_replace: Vec::new(),
-        };
+/// Plans one resource instance.
+pub fn plan(schema: &Schema, input: &PlanInput) -> Planned {
+    let mut out = Planned {
+        state: Value::Null,
+        requires_replace: Vec::new(),
+        diagnostics: Diagnostics::new(),
+    };
+    if input.proposed.is_null() {
+        return out;
     }
-    let mut planned = plan_block(&schema.block, prior, proposed, config);
-    let mut requires_replace = Vec::new();
-    if !prior.is_null() {
-        replace_paths(
-            &schema.block,
-            prior,
-            &planned,
-            &AttrPath::default(),
-            &mut requires_replace,
-        );
-        if requires_replace.is_empty() {
-            recompute_on_update(&schema.block, prior, &mut planned);
-        } else {
-            // A replacement is a new object: everything computed is unknown again.
-            planned = plan_block(&schema.block, &Value::Null, &planned, config);
+    out.state = plan_block(&schema.block, input.prior, input.proposed, input.config);
+    if input.prior.is_null() {
+        return out;
+    }
+    let context = PlanContext {
+        prior: input.prior,
+        config: input.config,
+        private: input.private,
+    };
+    let mut walk = Walk {
+        context: &context,
+        planned_resource: &out.state,
+        replace: Vec::new(),
+        recorded: Vec::new(),
+        diagnostics: Diagnostics::new(),
+    };
+    walk.block(
+        &schema.block,
+        input.prior,
+        &out.state,
+        input.config,
+        &AttrPath::default(),
+    );
+    let Walk {
+        replace,
+        recorded,
+        diagnostics,
+        ..
+    } = walk;
+    out.diagnostics = diagnostics;
+    if !recorded.is_empty() {
+        out.diagnostics.push(import_warning(&recorded));
+    }
+    if replace.is_empty() {
+        recompute_on_update(&schema.block, input.prior, &mut out.state);
+    } else {
+        // A replacement is a new object: everything computed is unknown again.
+        out.state = plan_block(&schema.block, &Value::Null, &out.state, input.config);
+    }
+    out.requires_replace = replace;
+    out
+}
+
+fn import_warning(recorded: &[AttrPath]) -> Diagnostic {
+    let names: Vec<String> = recorded.iter().map(|p| format!("`{p}`")).collect();
+    Diagnostic::warning(
+        "Arguments recorded in state only after import",
+        format!(
+            "The API does not report {} back, so the import could not read {}. The configured \
+             values are recorded in Terraform state without calling the API and without \
+             replacing the resource; make sure they match the real object.",
+            names.join(", "),
+            if names.len() == 1 { "it" } else { "them" },
+        ),
+    )
+}
+
+/// Classifies every changed argument by its declared behaviour.
+struct Walk<'a> {
+    context: &'a PlanContext<'a>,
+    planned_resource: &'a Value,
+    replace: Vec<AttrPath>,
+    /// Changed arguments the import could not read: recorded in state only.
+    recorded: Vec<AttrPath>,
+    diagnostics: Diagnostics,
+}
+
+/// What a declaration says about one argument.
+struct Declared<'s> {
+    change: Option<&'s OnChange>,
+    semantic_eq: Option<SemanticEq>,
+    removal_error: Option<&'static str>,
+    fixed_reason: Option<&'static str>,
+}
+
+impl Walk<'_> {
+    fn block(
+        &mut self,
+        block: &Block,
+        prior: &Value,
+        planned: &Value,
+        config: &Value,
+        at: &AttrPath,
+    ) {
+        for (name, attr) in &block.attributes {
+            if !attr.is_argument() {
+                continue;
+            }
+            let declared = Declared {
+                change: attr.change.as_ref(),
+                semantic_eq: attr.semantic_eq,
+                removal_error: attr.removal_error,
+                fixed_reason: attr.fixed_reason,
+            };
+            self.argument(
+                &declared,
+                field(prior, name),
+                field(planned, name),
+                field(config, name),
+                &at.clone().attr(name),
+            );
+        }
+        for (name, nested) in &block.blocks {
+            if name == TIMEOUTS_BLOCK && at.steps().is_empty() {
+                continue;
+            }
+            let path = at.clone().attr(name);
+            let (p, n, c) = (
+                field(prior, name),
+                field(planned, name),
+                field(config, name),
+            );
+            if nested.change.is_some() {
+                let declared = Declared {
+                    change: nested.change.as_ref(),
+                    semantic_eq: nested.semantic_eq,
+                    removal_error: None,
+                    fixed_reason: None,
+                };
+                self.argument(&declared, p, n, c, &path);
+            } else {
+                self.nested(nested, p, n, c, &path);
+            }
         }
     }
-    Planned {
-        state: planned,
-        requires_replace,
+
+    /// A block without a declaration of its own: its arguments speak for themselves, element by
+    /// element (list by position, set by value, map by key).
+    fn nested(&mut self, nested: &NestedBlock, p: &Value, n: &Value, c: &Value, path: &AttrPath) {
+        match nested.nesting {
+            Nesting::Single => self.block(&nested.block, p, n, c, path),
+            Nesting::List => {
+                let len = elements(p).len().max(elements(n).len());
+                for i in 0..len {
+                    let get = |v: &Value| elements(v).get(i).cloned().unwrap_or(Value::Null);
+                    let (pi, ni, ci) = (get(p), get(n), get(c));
+                    self.block(&nested.block, &pi, &ni, &ci, &path.clone().index(i));
+                }
+            }
+            Nesting::Set => {
+                // An element is its value: unchanged elements are in both sets, a changed one
+                // is the removal of the old and the addition of the new. Set elements have no
+                // path of their own, so everything lands on the set.
+                let (replace, recorded, diags) = (
+                    self.replace.len(),
+                    self.recorded.len(),
+                    self.diagnostics.0.len(),
+                );
+                let removed = elements(p).iter().filter(|e| !elements(n).contains(e));
+                let added = elements(n).iter().filter(|e| !elements(p).contains(e));
+                for e in removed {
+                    self.block(&nested.block, e, &NULL, &NULL, path);
+                }
+                for e in added {
+                    self.block(&nested.block, &NULL, e, e, path);
+                }
+                let onto_set = |p: &mut AttrPath| *p = path.clone();
+                self.replace[replace..].iter_mut().for_each(onto_set);
+                self.recorded[recorded..].iter_mut().for_each(onto_set);
+                for d in &mut self.diagnostics.0[diags..] {
+                    d.path = Some(path.clone());
+                }
+                dedup_tail(&mut self.replace, replace);
+                dedup_tail(&mut self.recorded, recorded);
+            }
+            Nesting::Map => {
+                let mut keys: Vec<&String> = Vec::new();
+                for v in [p, n] {
+                    keys.extend(v.entries().into_iter().flat_map(|m| m.keys()));
+                }
+                keys.sort();
+                keys.dedup();
+                for k in keys {
+                    self.block(
+                        &nested.block,
+                        field(p, k),
+                        field(n, k),
+                        field(c, k),
+                        &path.clone().key(k),
+                    );
+                }
+            }
+        }
+    }
+
+    fn argument(
+        &mut self,
+        declared: &Declared,
+        prior: &Value,
+        planned: &Value,
+        config: &Value,
+        path: &AttrPath,
+    ) {
+        if prior == planned {
+            return;
+        }
+        if let Some(eq) = declared.semantic_eq {
+            if prior.is_wholly_known() && planned.is_wholly_known() && eq(prior, planned) {
+                return;
+            }
+        }
+        let change = match declared.change {
+            // Inside a block that declares for all of it, or timeouts: nothing to classify.
+            None => return,
+            Some(OnChange::Always(c)) => *c,
+            Some(OnChange::Rule { rule, .. }) => {
+                let request = ChangeRequest {
+                    path,
+                    prior,
+                    planned,
+                    config,
+                    planned_resource: self.planned_resource,
+                    context: self.context,
+                };
+                rule(&request, &mut self.diagnostics)
+            }
+        };
+        if self.context.private.unreported(path) && change != Change::InPlace {
+            self.recorded.push(path.clone());
+            return;
+        }
+        match change {
+            Change::Replace => self.replace.push(path.clone()),
+            Change::InPlace => {
+                if let Some(why) = declared.removal_error {
+                    if planned.is_null() && !prior.is_null() {
+                        self.diagnostics.push(
+                            Diagnostic::error(
+                                format!("{path} cannot be removed"),
+                                format!("Removing {path} from the configuration cannot be applied: {why}"),
+                            )
+                            .at(path.clone()),
+                        );
+                    }
+                }
+            }
+            Change::StateOnly => self.diagnostics.push(
+                Diagnostic::warning(
+                    format!("Changing {path} only updates Terraform state"),
+                    format!("No API applies a change of {path}: the new value is recorded in state, and nothing is sent."),
+                )
+                .at(path.clone()),
+            ),
+            // An unknown value is judged again at apply time, once known.
+            Change::Fixed if !planned.is_wholly_known() => {}
+            Change::Fixed => {
+                let why = declared.fixed_reason.unwrap_or("the API offers no way to change it");
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        format!("{path} cannot be changed"),
+                        format!("{path} cannot be changed once applied: {why}. Restore the previous value."),
+                    )
+                    .at(path.clone()),
+                )
+            }
+        }
+    }
+}
+
+/// Drops repeats among `v[from..]`, keeping the first of each.
+fn dedup_tail(v: &mut Vec<AttrPath>, from: usize) {
+    let mut seen: Vec<AttrPath> = v[..from].to_vec();
+    let tail = v.split_off(from);
+    for p in tail {
+        if !seen.contains(&p) {
+            seen.push(p.clone());
+            v.push(p);
+        }
     }
 }
 
@@ -110,8 +401,17 @@ fn plan_block(block: &Block, prior: &Value, proposed: &Value, config: &Value) ->
                         .iter()
                         .enumerate()
                         .map(|(i, item)| {
-                            let p = elements(pri).get(i).unwrap_or(&NULL);
-                            let c = elements(cfg).get(i).unwrap_or(&NULL);
+                            let (p, c) = if nested.nesting == Nesting::List {
+                                (
+                                    elements(pri).get(i).unwrap_or(&NULL),
+                                    elements(cfg).get(i).unwrap_or(&NULL),
+                                )
+                            } else {
+                                (
+                                    same_element(&nested.block, elements(pri), item),
+                                    same_element(&nested.block, elements(cfg), item),
+                                )
+                            };
                             plan_block(&nested.block, p, item, c)
                         })
                         .collect();
@@ -140,52 +440,27 @@ fn plan_block(block: &Block, prior: &Value, proposed: &Value, config: &Value) ->
     Value::Object(out)
 }
 
-fn replace_paths(
-    block: &Block,
-    prior: &Value,
-    planned: &Value,
-    at: &AttrPath,
-    out: &mut Vec<AttrPath>,
-) {
-    for (name, attr) in &block.attributes {
-        let p = field(prior, name);
-        let n = field(planned, name);
-        let needed = match attr.replace {
-            Replace::Never => false,
-            // An unknown value may turn out different, so it must plan a replacement.
-            Replace::Always => p != n,
-            Replace::If(rule) => p != n && rule(p, n),
-        };
-        if needed {
-            out.push(at.clone().attr(name));
-        }
-    }
-    for (name, nested) in &block.blocks {
-        let p = field(prior, name);
-        let n = field(planned, name);
-        let path = at.clone().attr(name);
-        if nested.replace {
-            if p != n && nested.replace_if.is_none_or(|rule| rule(p, n)) {
-                out.push(path);
-            }
-            continue;
-        }
-        match nested.nesting {
-            Nesting::Single => replace_paths(&nested.block, p, n, &path, out),
-            Nesting::List => {
-                for (i, item) in elements(n).iter().enumerate() {
-                    if let Some(before) = elements(p).get(i) {
-                        replace_paths(&nested.block, before, item, &path.clone().index(i), out);
-                    }
-                }
-            }
-            // Set and map elements have no stable identity to compare attribute by attribute.
-            Nesting::Set | Nesting::Map => {}
-        }
-    }
+/// The element of a set that is `item` as far as the user can say: the same values in every
+/// attribute that is not purely computed.
+fn same_element<'a>(block: &Block, candidates: &'a [Value], item: &Value) -> &'a Value {
+    let key = |v: &Value| -> Vec<Value> {
+        block
+            .attributes
+            .iter()
+            .filter(|(_, a)| a.is_argument())
+            .map(|(n, _)| field(v, n).clone())
+            .chain(block.blocks.keys().map(|n| field(v, n).clone()))
+            .collect()
+    };
+    let wanted = key(item);
+    candidates
+        .iter()
+        .find(|c| key(c) == wanted)
+        .unwrap_or(&NULL)
 }
 
-/// Computed attributes declared to follow other attributes become unknown when those change.
+/// Computed attributes declared to follow other attributes become unknown when those change,
+/// at any depth: a nested element's computed attribute follows its own siblings.
 fn recompute_on_update(block: &Block, prior: &Value, planned: &mut Value) {
     let Value::Object(fields) = planned else {
         return;
@@ -202,9 +477,32 @@ fn recompute_on_update(block: &Block, prior: &Value, planned: &mut Value) {
             }
         }
     }
+    for (name, nested) in &block.blocks {
+        let Some(child) = fields.get_mut(name) else {
+            continue;
+        };
+        let before = field(prior, name);
+        match (nested.nesting, child) {
+            (Nesting::Single, c) => recompute_on_update(&nested.block, before, c),
+            (Nesting::List, Value::List(items)) => {
+                for (i, item) in items.iter_mut().enumerate() {
+                    let p = elements(before).get(i).unwrap_or(&NULL);
+                    recompute_on_update(&nested.block, p, item);
+                }
+            }
+            (Nesting::Map, Value::Map(items)) => {
+                for (k, item) in items.iter_mut() {
+                    recompute_on_update(&nested.block, field(before, k), item);
+                }
+            }
+            // A changed set element is a new element; unchanged ones have nothing to recompute.
+            _ => {}
+        }
+    }
 }
 
-/// Runs every attribute validator on the known values of a configuration.
+/// Runs every attribute validator on the known values of a configuration. A validator of a
+/// sensitive attribute never gets to show its value: any quote of it is cut from the message.
 pub fn validate(block: &Block, config: &Value, at: &AttrPath, diags: &mut Diagnostics) {
     if config.is_null() || !config.is_known() {
         return;
@@ -215,9 +513,19 @@ pub fn validate(block: &Block, config: &Value, at: &AttrPath, diags: &mut Diagno
             continue;
         }
         let path = at.clone().attr(name);
+        let mut found = Diagnostics::new();
         for v in &attr.validators {
-            v.validate(value, &path, diags);
+            v.validate(value, &path, &mut found);
         }
+        if attr.sensitive {
+            if let Some(secret) = value.as_str().filter(|s| !s.is_empty()) {
+                for d in &mut found.0 {
+                    d.summary = d.summary.replace(secret, "(sensitive value)");
+                    d.detail = d.detail.replace(secret, "(sensitive value)");
+                }
+            }
+        }
+        diags.extend(found);
     }
     for (name, nested) in &block.blocks {
         let value = field(config, name);
@@ -240,10 +548,135 @@ pub fn validate(block: &Block, config: &Value, at: &AttrPath, diags: &mut Diagno
     }
 }
 
+/// Every known string value of a sensitive attribute in `value`, at any depth: what must never
+/// appear in a log line or a diagnostic.
+pub fn sensitive_strings(block: &Block, value: &Value, out: &mut Vec<String>) {
+    if !value.is_known() || value.is_null() {
+        return;
+    }
+    for (name, attr) in &block.attributes {
+        if attr.sensitive {
+            collect_strings(field(value, name), out);
+        }
+    }
+    for (name, nested) in &block.blocks {
+        let v = field(value, name);
+        match nested.nesting {
+            Nesting::Single => sensitive_strings(&nested.block, v, out),
+            Nesting::List | Nesting::Set => {
+                for item in elements(v) {
+                    sensitive_strings(&nested.block, item, out);
+                }
+            }
+            Nesting::Map => {
+                for item in v.entries().into_iter().flat_map(|m| m.values()) {
+                    sensitive_strings(&nested.block, item, out);
+                }
+            }
+        }
+    }
+}
+
+fn collect_strings(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) if !s.is_empty() => out.push(s.clone()),
+        Value::List(items) | Value::Set(items) | Value::Tuple(items) => {
+            items.iter().for_each(|i| collect_strings(i, out))
+        }
+        Value::Map(m) | Value::Object(m) => m.values().for_each(|i| collect_strings(i, out)),
+        _ => {}
+    }
+}
+
+/// The paths of arguments that are null in `value`: after an import, what the API did not
+/// report back. A null block counts as one argument.
+pub fn null_arguments(block: &Block, value: &Value, at: &AttrPath, out: &mut Vec<String>) {
+    for (name, attr) in &block.attributes {
+        if attr.is_argument() && field(value, name).is_null() {
+            out.push(at.clone().attr(name).to_string());
+        }
+    }
+    for (name, nested) in &block.blocks {
+        if name == TIMEOUTS_BLOCK && at.steps().is_empty() {
+            continue;
+        }
+        let path = at.clone().attr(name);
+        let v = field(value, name);
+        if v.is_null() {
+            out.push(path.to_string());
+            continue;
+        }
+        match nested.nesting {
+            Nesting::Single => null_arguments(&nested.block, v, &path, out),
+            Nesting::List => {
+                for (i, item) in elements(v).iter().enumerate() {
+                    null_arguments(&nested.block, item, &path.clone().index(i), out);
+                }
+            }
+            Nesting::Map => {
+                for (k, item) in v.entries().into_iter().flatten() {
+                    null_arguments(&nested.block, item, &path.clone().key(k), out);
+                }
+            }
+            // Set elements have no paths of their own; the set was reported as a whole.
+            Nesting::Set => {}
+        }
+    }
+}
+
+/// Where `fresh` (what the API reported) and `kept` (the configuration's or state's spelling)
+/// differ only in spelling, as an attribute's semantic equality decides, `fresh` takes the
+/// kept spelling, so Terraform never sees a change that is not one.
+pub fn keep_spelling(block: &Block, kept: &Value, fresh: &mut Value) {
+    let Value::Object(fields) = fresh else { return };
+    for (name, attr) in &block.attributes {
+        let Some(eq) = attr.semantic_eq else { continue };
+        let before = field(kept, name);
+        if let Some(now) = fields.get_mut(name) {
+            if before.is_wholly_known() && now.is_wholly_known() && before != now && eq(before, now)
+            {
+                *now = before.clone();
+            }
+        }
+    }
+    for (name, nested) in &block.blocks {
+        let before = field(kept, name);
+        let Some(now) = fields.get_mut(name) else {
+            continue;
+        };
+        if let Some(eq) = nested.semantic_eq {
+            if before.is_wholly_known() && now.is_wholly_known() && before != now && eq(before, now)
+            {
+                *now = before.clone();
+                continue;
+            }
+        }
+        match (nested.nesting, now) {
+            (Nesting::Single, n) => keep_spelling(&nested.block, before, n),
+            (Nesting::List, Value::List(items)) => {
+                for (i, item) in items.iter_mut().enumerate() {
+                    keep_spelling(
+                        &nested.block,
+                        elements(before).get(i).unwrap_or(&NULL),
+                        item,
+                    );
+                }
+            }
+            (Nesting::Map, Value::Map(items)) => {
+                for (k, item) in items.iter_mut() {
+                    keep_spelling(&nested.block, field(before, k), item);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::framework::schema::{string, NestedBlock};
+    use crate::framework::private::Import;
+    use crate::framework::schema::{number, string, Block, NestedBlock, SchemaKind};
 
     fn obj(pairs: &[(&str, Value)]) -> Value {
         Value::Object(
@@ -254,19 +687,53 @@ mod tests {
         )
     }
 
+    fn with(mut v: Value, name: &str, value: Value) -> Value {
+        if let Value::Object(f) = &mut v {
+            f.insert(name.to_string(), value);
+        }
+        v
+    }
+
+    fn grows(req: &ChangeRequest, _: &mut Diagnostics) -> Change {
+        match (req.prior.as_i64(), req.planned.as_i64()) {
+            (Some(a), Some(b)) if b >= a => Change::InPlace,
+            _ => Change::Replace,
+        }
+    }
+
     fn schema() -> Schema {
         Schema::new("t")
             .attr("id", string().computed())
             .attr("name", string().required().replace())
-            .attr("size", string().required())
+            .attr("size", string().required().in_place())
+            .attr(
+                "count",
+                number().optional().change_rule(grows, "grow in place"),
+            )
             .attr("tier", string().default("LOW").replace())
+            .attr("note", string().optional().state_only())
+            .attr("zone", string().optional().fixed())
+            .attr(
+                "secret",
+                string()
+                    .optional()
+                    .in_place()
+                    .no_removal("no API removes it"),
+            )
             .attr("status", string().computed())
             .attr("nodes", string().computed().recompute_when(&["size"]))
-            .attr("standby", string().default_from("name"))
+            .attr("standby", string().default_from("name").state_only())
             .block(
                 "opt",
-                NestedBlock::single(
-                    crate::framework::schema::Block::new("o").attr("k", string().default("d")),
+                NestedBlock::single(Block::new("o").attr("k", string().default("d"))).replace(),
+            )
+            .block(
+                "item",
+                NestedBlock::list(
+                    Block::new("i")
+                        .attr("v", string().required().in_place())
+                        .attr("w", string().optional().replace())
+                        .attr("c", string().computed().recompute_when(&["v"])),
                 ),
             )
     }
@@ -277,12 +744,77 @@ mod tests {
             ("id", "1".into()),
             ("name", "a".into()),
             ("size", "s".into()),
+            ("count", Value::from(2i64)),
             ("tier", "LOW".into()),
+            ("note", Value::Null),
+            ("zone", "z1".into()),
+            ("secret", "pw".into()),
             ("status", "RUNNING".into()),
             ("nodes", "n".into()),
             ("standby", "a".into()),
             ("opt", Value::Null),
+            (
+                "item",
+                Value::list([obj(&[
+                    ("v", "x".into()),
+                    ("w", Value::Null),
+                    ("c", "cx".into()),
+                ])]),
+            ),
         ])
+    }
+
+    fn config_of(state: &Value) -> Value {
+        let mut c = state.clone();
+        for k in ["id", "status", "nodes", "standby", "tier"] {
+            c = with(c, k, Value::Null);
+        }
+        c
+    }
+
+    /// Plans `state` with `config` changed by `edit`, as Terraform proposes it.
+    fn plan_edit(private: &Private, edit: impl Fn(Value) -> Value) -> Planned {
+        let prior = running();
+        let config = edit(config_of(&prior));
+        let mut proposed = config.clone();
+        for k in ["id", "status", "nodes", "standby", "tier"] {
+            if field(&config, k).is_null() {
+                proposed = with(proposed, k, field(&prior, k).clone());
+            }
+        }
+        plan(
+            &schema(),
+            &PlanInput {
+                prior: &prior,
+                proposed: &proposed,
+                config: &config,
+                private,
+            },
+        )
+    }
+
+    fn paths(p: &Planned) -> Vec<String> {
+        p.requires_replace.iter().map(|p| p.to_string()).collect()
+    }
+
+    fn messages(p: &Planned) -> Vec<(bool, String)> {
+        p.diagnostics
+            .iter()
+            .map(|d| {
+                (
+                    d.severity == crate::framework::diagnostics::Severity::Error,
+                    d.path.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_test_schema_is_sound() {
+        assert_eq!(schema().check(SchemaKind::Resource), Vec::<String>::new());
+        let bad = Schema::new("b").attr("x", string().optional());
+        assert_eq!(bad.check(SchemaKind::Resource).len(), 1);
+        assert!(bad.check(SchemaKind::Provider).is_empty());
     }
 
     #[test]
@@ -293,7 +825,15 @@ mod tests {
             ("size", "s".into()),
             ("opt", obj(&[])),
         ]);
-        let p = plan(&s, &Value::Null, &config, &config);
+        let p = plan(
+            &s,
+            &PlanInput {
+                prior: &Value::Null,
+                proposed: &config,
+                config: &config,
+                private: &Private::default(),
+            },
+        );
         assert_eq!(field(&p.state, "tier"), &Value::from("LOW"));
         assert_eq!(field(&p.state, "id"), &Value::Unknown);
         assert_eq!(field(field(&p.state, "opt"), "k"), &Value::from("d"));
@@ -302,61 +842,199 @@ mod tests {
     }
 
     #[test]
-    fn update_keeps_prior_computed_and_recomputes_declared() {
-        let s = schema();
-        let prior = running();
-        let config = obj(&[("name", "a".into()), ("size", "m".into())]);
-        let mut proposed = prior.clone();
-        if let Value::Object(f) = &mut proposed {
-            f.insert("size".into(), "m".into());
-        }
-        let p = plan(&s, &prior, &proposed, &config);
-        assert!(p.requires_replace.is_empty());
+    fn no_change_plans_prior() {
+        let p = plan_edit(&Private::default(), |c| c);
+        assert_eq!(p.state, running());
+        assert!(p.diagnostics.is_empty() && p.requires_replace.is_empty());
+    }
+
+    #[test]
+    fn in_place_keeps_computed_and_recomputes_declared() {
+        let p = plan_edit(&Private::default(), |c| with(c, "size", "m".into()));
+        assert!(p.requires_replace.is_empty() && p.diagnostics.is_empty());
         assert_eq!(field(&p.state, "status"), &Value::from("RUNNING"));
-        assert_eq!(field(&p.state, "id"), &Value::from("1"));
         assert_eq!(field(&p.state, "nodes"), &Value::Unknown);
     }
 
     #[test]
-    fn replace_paths_and_unknown_computed() {
-        let s = schema();
-        let prior = running();
-        let config = obj(&[
-            ("name", "b".into()),
-            ("size", "s".into()),
-            ("tier", "HIGH".into()),
-        ]);
-        let mut proposed = prior.clone();
-        if let Value::Object(f) = &mut proposed {
-            f.insert("name".into(), "b".into());
-            f.insert("tier".into(), "HIGH".into());
-        }
-        let p = plan(&s, &prior, &proposed, &config);
-        let paths: Vec<String> = p.requires_replace.iter().map(|p| p.to_string()).collect();
-        assert_eq!(paths, vec!["name", "tier"]);
+    fn replace_applies_to_adding_changing_and_removing() {
+        let p = plan_edit(&Private::default(), |c| with(c, "name", "b".into()));
+        assert_eq!(paths(&p), ["name"]);
         assert_eq!(field(&p.state, "id"), &Value::Unknown);
-        assert_eq!(field(&p.state, "tier"), &Value::from("HIGH"));
+        let p = plan_edit(&Private::default(), |c| {
+            with(c, "opt", obj(&[("k", "e".into())]))
+        });
+        assert_eq!(paths(&p), ["opt"]);
+        let p = plan_edit(&Private::default(), |c| {
+            with(
+                c,
+                "item",
+                Value::list([obj(&[("v", "x".into()), ("w", "set".into())])]),
+            )
+        });
+        assert_eq!(paths(&p), ["item[0].w"]);
     }
 
     #[test]
-    fn a_block_removed_from_config_is_planned_away() {
-        let s = schema();
-        let mut prior = running();
-        if let Value::Object(f) = &mut prior {
-            f.insert("opt".into(), obj(&[("k", "d".into())]));
+    fn rules_pick_per_change() {
+        let p = plan_edit(&Private::default(), |c| with(c, "count", Value::from(3i64)));
+        assert!(p.requires_replace.is_empty());
+        let p = plan_edit(&Private::default(), |c| with(c, "count", Value::from(1i64)));
+        assert_eq!(paths(&p), ["count"]);
+        let p = plan_edit(&Private::default(), |c| with(c, "count", Value::Null));
+        assert_eq!(paths(&p), ["count"], "removal follows the rule too");
+    }
+
+    #[test]
+    fn state_only_warns_fixed_and_removal_fail() {
+        let p = plan_edit(&Private::default(), |c| with(c, "note", "hi".into()));
+        assert_eq!(messages(&p), [(false, "note".to_string())]);
+        let p = plan_edit(&Private::default(), |c| with(c, "zone", "z2".into()));
+        assert_eq!(messages(&p), [(true, "zone".to_string())]);
+        let p = plan_edit(&Private::default(), |c| with(c, "zone", Value::Unknown));
+        assert!(p.diagnostics.is_empty(), "judged at apply, once known");
+        let p = plan_edit(&Private::default(), |c| with(c, "secret", Value::Null));
+        assert_eq!(messages(&p), [(true, "secret".to_string())]);
+        let p = plan_edit(&Private::default(), |c| with(c, "secret", "new".into()));
+        assert!(p.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn nested_recompute_follows_siblings() {
+        let p = plan_edit(&Private::default(), |c| {
+            with(
+                c,
+                "item",
+                Value::list([obj(&[("v", "y".into()), ("w", Value::Null)])]),
+            )
+        });
+        assert!(p.requires_replace.is_empty());
+        let item = &elements(field(&p.state, "item"))[0];
+        assert_eq!(field(item, "c"), &Value::Unknown);
+        assert_eq!(field(&p.state, "nodes"), &Value::from("n"));
+    }
+
+    #[test]
+    fn the_first_plan_after_import_never_replaces() {
+        let private = Private {
+            import: Some(Import::Read {
+                unreported: ["name", "note", "secret", "opt", "standby"]
+                    .map(String::from)
+                    .to_vec(),
+            }),
+        };
+        let p = plan_edit(&private, |c| {
+            let c = with(c, "name", "b".into());
+            let c = with(c, "note", "n".into());
+            let c = with(c, "secret", "s2".into());
+            with(c, "opt", obj(&[("k", "d".into())]))
+        });
+        assert!(p.requires_replace.is_empty(), "{:?}", paths(&p));
+        // One warning listing what is recorded in state only; the in-place secret is sent.
+        assert_eq!(messages(&p), [(false, String::new())]);
+        let text = &p.diagnostics.0[0].detail;
+        assert!(
+            text.contains("`name`") && text.contains("`note`") && text.contains("`opt`"),
+            "{text}"
+        );
+        assert!(!text.contains("secret"), "{text}");
+        // What the API did report follows the normal rules.
+        let p = plan_edit(&private, |c| with(c, "zone", "z9".into()));
+        assert_eq!(messages(&p), [(true, "zone".to_string())]);
+    }
+
+    #[test]
+    fn semantic_equality_is_no_change() {
+        fn same_case(a: &Value, b: &Value) -> bool {
+            a.as_str().map(str::to_lowercase) == b.as_str().map(str::to_lowercase)
         }
-        let config = obj(&[("name", "a".into()), ("size", "s".into())]);
-        // Terraform 0.13 and 1.0 propose the prior block.
-        let p = plan(&s, &prior, &prior, &config);
-        assert_eq!(field(&p.state, "opt"), &Value::Null);
+        let s = Schema::new("t")
+            .attr("v", string().required().replace().semantic_eq(same_case))
+            .attr("c", string().computed().recompute_when(&["v"]));
+        let prior = obj(&[("v", "ABC".into()), ("c", "x".into())]);
+        let config = obj(&[("v", "abc".into()), ("c", Value::Null)]);
+        let proposed = with(config.clone(), "c", "x".into());
+        let p = plan(
+            &s,
+            &PlanInput {
+                prior: &prior,
+                proposed: &proposed,
+                config: &config,
+                private: &Private::default(),
+            },
+        );
+        assert!(p.requires_replace.is_empty());
+        let mut fresh = obj(&[("v", "Abc".into()), ("c", "y".into())]);
+        keep_spelling(&s.block, &config, &mut fresh);
+        assert_eq!(field(&fresh, "v"), &Value::from("abc"));
     }
 
     #[test]
-    fn no_change_plans_prior() {
-        let s = schema();
-        let prior = running();
-        let config = obj(&[("name", "a".into()), ("size", "s".into())]);
-        let p = plan(&s, &prior, &prior, &config);
-        assert_eq!(p.state, prior);
+    fn set_elements_are_matched_by_value() {
+        let inner = || {
+            Block::new("e")
+                .attr("k", string().required().replace())
+                .attr("id", string().computed())
+        };
+        let s = Schema::new("t").block("e", NestedBlock::set(inner()));
+        let el = |k: &str, id: Value| obj(&[("k", k.into()), ("id", id)]);
+        let prior = obj(&[("e", Value::set([el("a", "1".into()), el("b", "2".into())]))]);
+        // The same elements in another order: nothing changes.
+        let config = obj(&[(
+            "e",
+            Value::set([el("b", Value::Null), el("a", Value::Null)]),
+        )]);
+        let proposed = obj(&[("e", Value::set([el("b", "2".into()), el("a", "1".into())]))]);
+        let p = plan(
+            &s,
+            &PlanInput {
+                prior: &prior,
+                proposed: &proposed,
+                config: &config,
+                private: &Private::default(),
+            },
+        );
+        assert!(p.requires_replace.is_empty());
+        // A new element replaces, and its computed id is unknown.
+        let config = obj(&[(
+            "e",
+            Value::set([el("a", Value::Null), el("c", Value::Null)]),
+        )]);
+        let proposed = obj(&[("e", Value::set([el("a", "1".into()), el("c", Value::Null)]))]);
+        let p = plan(
+            &s,
+            &PlanInput {
+                prior: &prior,
+                proposed: &proposed,
+                config: &config,
+                private: &Private::default(),
+            },
+        );
+        assert_eq!(paths(&p), ["e"]);
+    }
+
+    #[test]
+    fn map_blocks_replace_per_key() {
+        let s = Schema::new("t").block(
+            "m",
+            NestedBlock::map(
+                Block::new("e")
+                    .attr("k", string().required().replace())
+                    .attr("v", string().optional().in_place()),
+            ),
+        );
+        let el = |k: &str, v: &str| obj(&[("k", k.into()), ("v", v.into())]);
+        let prior = obj(&[("m", Value::map([("x", el("a", "1")), ("y", el("b", "1"))]))]);
+        let config = obj(&[("m", Value::map([("x", el("a", "2")), ("y", el("c", "1"))]))]);
+        let p = plan(
+            &s,
+            &PlanInput {
+                prior: &prior,
+                proposed: &config,
+                config: &config,
+                private: &Private::default(),
+            },
+        );
+        assert_eq!(paths(&p), ["m[\"y\"].k"]);
     }
 }

@@ -11,7 +11,9 @@ use serde::Serialize;
 use super::context::Ctx;
 use super::diagnostics::{Diagnostic, Diagnostics};
 use super::model;
-use super::schema::{Block, Nesting, Schema, TIMEOUTS_BLOCK};
+use super::plan::{self, PlanContext, PlanInput, Planned};
+use super::private::{Import, Private};
+use super::schema::{Schema, SchemaKind, TIMEOUTS_BLOCK};
 use super::{Type, Value};
 
 /// A failed operation: diagnostics for the user, and the object as far as it got, so that an id
@@ -65,6 +67,10 @@ pub trait Resource: Send + Sync + 'static {
     /// hold unknown values: judge only what is known.
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
 
+    /// A resource-level plan rule for what crosses attributes, run after every attribute's own
+    /// rule: it may add diagnostics or replacement paths, or mark more values unknown.
+    fn modify_plan(&self, _context: &PlanContext, _plan: &mut Planned) {}
+
     async fn create(&self, ctx: &Ctx, plan: Self::Model) -> Outcome<Self::Model, Self::Model>;
     /// `Ok(None)` means the object is gone: Terraform drops it from state and plans a create.
     async fn read(
@@ -105,13 +111,24 @@ pub trait AnyResource: Send + Sync {
     fn schema(&self) -> &Schema;
     fn ty(&self) -> &Type;
     fn validate(&self, config: &Value, diags: &mut Diagnostics);
+    /// Validation, the schema's plan rules, then the resource's own.
+    fn plan(&self, input: &PlanInput) -> Planned;
     async fn create(&self, ctx: &Ctx, planned: &Value) -> (Value, Diagnostics);
-    async fn read(&self, ctx: &Ctx, state: &Value) -> (Value, Diagnostics);
+    /// Also returns the private state to keep: the Read right after an import records which
+    /// arguments the API did not report.
+    async fn read(
+        &self,
+        ctx: &Ctx,
+        state: &Value,
+        private: &Private,
+    ) -> (Value, Diagnostics, Private);
     async fn update(&self, ctx: &Ctx, prior: &Value, planned: &Value) -> (Value, Diagnostics);
     async fn delete(&self, ctx: &Ctx, state: &Value) -> (Value, Diagnostics);
     fn import_stub(&self, id: &str) -> (Value, Diagnostics);
     /// How long an operation on this object may take: `timeouts.<op>` or the schema default.
     fn timeout(&self, state: &Value, op: &str) -> Duration;
+    /// Mistakes in the schema or in the model's fit to it; empty when sound.
+    fn check(&self) -> Vec<String>;
 }
 
 /// Wraps a typed resource, with its schema built once.
@@ -122,8 +139,17 @@ pub struct Typed<R: Resource> {
 }
 
 impl<R: Resource> Typed<R> {
+    /// Panics on a schema mistake (see [`Schema::check`]): a provider author's bug, which every
+    /// test that builds the provider reports at once.
     pub fn boxed(inner: R) -> Box<dyn AnyResource> {
         let schema = inner.schema();
+        let problems = schema.check(SchemaKind::Resource);
+        assert!(
+            problems.is_empty(),
+            "schema of {} is unsound: {}",
+            inner.type_name(),
+            problems.join("; ")
+        );
         let ty = schema.ty();
         Box::new(Typed { inner, schema, ty })
     }
@@ -183,65 +209,6 @@ impl<R: Resource> Typed<R> {
     }
 }
 
-/// Terraform insists that whatever was known in the plan comes back unchanged from apply; the
-/// API may echo values in another form (an empty map for a null one), so the plan wins.
-fn keep_planned(planned: &Value, applied: Value) -> Value {
-    match (planned, applied) {
-        (Value::Object(p), Value::Object(mut a)) => {
-            for (k, pv) in p {
-                let av = a.remove(k).unwrap_or(Value::Null);
-                a.insert(k.clone(), keep_planned(pv, av));
-            }
-            Value::Object(a)
-        }
-        (Value::List(p), Value::List(a)) if p.len() == a.len() => Value::List(
-            p.iter()
-                .zip(a)
-                .map(|(pv, av)| keep_planned(pv, av))
-                .collect(),
-        ),
-        (Value::Unknown, applied) => applied,
-        (p, applied) if !p.is_wholly_known() => applied,
-        (p, _) => p.clone(),
-    }
-}
-
-/// Fills attributes that have a default but are null, as after an import, so that the first
-/// plan does not show them as changes.
-fn fill_defaults(block: &Block, v: &mut Value) {
-    let Value::Object(fields) = v else { return };
-    for (name, attr) in &block.attributes {
-        if let Some(d) = &attr.default {
-            let slot = fields.entry(name.clone()).or_insert(Value::Null);
-            if slot.is_null() {
-                *slot = d.clone();
-            }
-        }
-    }
-    for (name, attr) in &block.attributes {
-        if let Some(source) = &attr.default_from {
-            let value = fields.get(source).cloned().unwrap_or(Value::Null);
-            let slot = fields.entry(name.clone()).or_insert(Value::Null);
-            if slot.is_null() {
-                *slot = value;
-            }
-        }
-    }
-    for (name, nested) in &block.blocks {
-        if let Some(child) = fields.get_mut(name) {
-            match (nested.nesting, child) {
-                (Nesting::Single, c) => fill_defaults(&nested.block, c),
-                (Nesting::List, Value::List(items)) | (Nesting::Set, Value::Set(items)) => {
-                    for item in items {
-                        fill_defaults(&nested.block, item);
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-}
-
 #[async_trait]
 impl<R: Resource> AnyResource for Typed<R> {
     fn type_name(&self) -> &'static str {
@@ -255,10 +222,37 @@ impl<R: Resource> AnyResource for Typed<R> {
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        super::plan::validate(&self.schema.block, config, &Default::default(), diags);
+        plan::validate(&self.schema.block, config, &Default::default(), diags);
         self.inner.validate(config, diags);
     }
 
+    fn plan(&self, input: &PlanInput) -> Planned {
+        let mut diagnostics = Diagnostics::new();
+        self.validate(input.config, &mut diagnostics);
+        if diagnostics.has_errors() {
+            return Planned {
+                state: Value::Null,
+                requires_replace: Vec::new(),
+                diagnostics,
+            };
+        }
+        let mut planned = plan::plan(&self.schema, input);
+        if !input.proposed.is_null() {
+            let context = PlanContext {
+                prior: input.prior,
+                config: input.config,
+                private: input.private,
+            };
+            self.inner.modify_plan(&context, &mut planned);
+        }
+        diagnostics.extend(std::mem::take(&mut planned.diagnostics));
+        planned.diagnostics = diagnostics;
+        planned
+    }
+
+    /// Apply returns what the API reported; only a value the API spells differently but means
+    /// the same (semantic equality) takes the planned spelling. Anything else that differs from
+    /// the plan reaches Terraform, which reports it as an inconsistent result.
     async fn create(&self, ctx: &Ctx, planned: &Value) -> (Value, Diagnostics) {
         let plan = match self.decode(planned) {
             Ok(m) => m,
@@ -266,24 +260,37 @@ impl<R: Resource> AnyResource for Typed<R> {
         };
         let result = self.inner.create(ctx, plan).await;
         self.finish(ctx, result, planned, Value::Null, |m| {
-            Ok(keep_planned(planned, self.encode(&m, planned)?))
+            let mut v = self.encode(&m, planned)?;
+            plan::keep_spelling(&self.schema.block, planned, &mut v);
+            Ok(v)
         })
     }
 
-    async fn read(&self, ctx: &Ctx, state: &Value) -> (Value, Diagnostics) {
+    async fn read(
+        &self,
+        ctx: &Ctx,
+        state: &Value,
+        private: &Private,
+    ) -> (Value, Diagnostics, Private) {
         let current = match self.decode(state) {
             Ok(m) => m,
-            Err(d) => return (state.clone(), d),
+            Err(d) => return (state.clone(), d, private.clone()),
         };
         let result = self.inner.read(ctx, current).await;
-        self.finish(ctx, result, state, state.clone(), |found| match found {
+        let importing = private.is_import_pending();
+        let (v, diags) = self.finish(ctx, result, state, state.clone(), |found| match found {
             None => Ok(Value::Null),
             Some(m) => {
                 let mut v = self.encode(&m, state)?;
-                fill_defaults(&self.schema.block, &mut v);
+                // An import stub holds no spelling worth keeping: state takes the API's.
+                if !importing {
+                    plan::keep_spelling(&self.schema.block, state, &mut v);
+                }
                 Ok(v)
             }
-        })
+        });
+        let private = self.private_after_read(private, &v);
+        (v, diags, private)
     }
 
     async fn update(&self, ctx: &Ctx, prior: &Value, planned: &Value) -> (Value, Diagnostics) {
@@ -293,7 +300,9 @@ impl<R: Resource> AnyResource for Typed<R> {
         };
         let result = self.inner.update(ctx, before, after).await;
         self.finish(ctx, result, planned, prior.clone(), |m| {
-            Ok(keep_planned(planned, self.encode(&m, planned)?))
+            let mut v = self.encode(&m, planned)?;
+            plan::keep_spelling(&self.schema.block, planned, &mut v);
+            Ok(v)
         })
     }
 
@@ -343,5 +352,50 @@ impl<R: Resource> AnyResource for Typed<R> {
         configured
             .or(default)
             .unwrap_or(Duration::from_secs(20 * 60))
+    }
+
+    fn check(&self) -> Vec<String> {
+        let mut problems = self.schema.check(SchemaKind::Resource);
+        let exempt: &[&str] = if self.schema.block.blocks.contains_key(TIMEOUTS_BLOCK) {
+            &[TIMEOUTS_BLOCK]
+        } else {
+            &[]
+        };
+        problems.extend(model::check_model::<R::Model>(&self.ty, exempt));
+        problems
+    }
+}
+
+impl<R: Resource> Typed<R> {
+    /// The Read right after an import records the arguments the API left out (null in what it
+    /// read); later Reads forget those the state has learnt since.
+    fn private_after_read(&self, private: &Private, state: &Value) -> Private {
+        let mut out = private.clone();
+        let still_null = |v: &Value| {
+            let mut nulls = Vec::new();
+            plan::null_arguments(&self.schema.block, v, &Default::default(), &mut nulls);
+            nulls
+        };
+        out.import = match &private.import {
+            None => None,
+            _ if state.is_null() => None,
+            Some(Import::Pending) => Some(Import::Read {
+                unreported: still_null(state),
+            }),
+            Some(Import::Read { unreported }) => {
+                let nulls = still_null(state);
+                Some(Import::Read {
+                    unreported: unreported
+                        .iter()
+                        .filter(|u| nulls.contains(u))
+                        .cloned()
+                        .collect(),
+                })
+            }
+        };
+        if matches!(&out.import, Some(Import::Read { unreported }) if unreported.is_empty()) {
+            out.import = None;
+        }
+        out
     }
 }

@@ -1,31 +1,75 @@
-//! Declarative schemas: attributes and nested blocks with their descriptions, plan rules
-//! (defaults, requires-replace, what an update recomputes) and validators, so that a vendor
-//! resource reads like its table in the spec.
+//! Declarative schemas: attributes and nested blocks with their descriptions, their update
+//! behaviour (what a change of each argument does), defaults, semantic equality and validators,
+//! so that a vendor resource reads like its table in the spec.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::diagnostics::{AttrPath, Diagnostics};
+use super::plan::ChangeRequest;
 use super::validators::{self, Validator};
 use super::{Type, Value};
 
-/// Decides at plan time whether a change of this attribute needs a new resource.
-pub type ReplaceIf = fn(prior: &Value, planned: &Value) -> bool;
-
-#[derive(Clone)]
-pub enum Replace {
-    Never,
-    Always,
-    /// Replace only when the function says so, e.g. a shrinking node count.
-    If(ReplaceIf),
+/// What changing an argument does (interface.md's conventions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// The plan replaces the resource (RequiresReplace).
+    Replace,
+    /// Update sends the change to the API.
+    InPlace,
+    /// Update changes state and calls nothing; the plan warns on the attribute.
+    StateOnly,
+    /// The API can apply no change: a change is a plan-time error on the attribute.
+    Fixed,
 }
+
+/// Picks the behaviour of one change, e.g. "in place when growing, replace when shrinking". It
+/// sees the whole request (configuration, prior, planned, private state, import) and may add
+/// diagnostics of its own.
+pub type ChangeRule = fn(&ChangeRequest, &mut Diagnostics) -> Change;
+
+/// An argument's declared update behaviour.
+#[derive(Clone, Copy)]
+pub enum OnChange {
+    Always(Change),
+    /// Chosen per change by `rule`; `doc` says in words how, for the generated docs.
+    Rule {
+        rule: ChangeRule,
+        doc: &'static str,
+    },
+}
+
+impl OnChange {
+    /// The sentence the generated docs show for this behaviour.
+    pub fn doc(&self) -> String {
+        match self {
+            OnChange::Always(Change::Replace) => "Changing this forces a new resource.".into(),
+            OnChange::Always(Change::InPlace) => {
+                "Changed in place (the update calls the API).".into()
+            }
+            OnChange::Always(Change::StateOnly) => {
+                "Changing this only updates Terraform state; no API is called (the plan warns)."
+                    .into()
+            }
+            OnChange::Always(Change::Fixed) => {
+                "Cannot be changed once applied: a change is an error at plan time.".into()
+            }
+            OnChange::Rule { doc, .. } => doc.to_string(),
+        }
+    }
+}
+
+/// Whether two values mean the same to the API, though spelled differently (case, version
+/// spelling, order). The configured spelling is kept in state.
+pub type SemanticEq = fn(&Value, &Value) -> bool;
 
 /// What happens to a computed attribute (left empty in config) when the resource is updated.
 #[derive(Clone, Debug, PartialEq)]
 pub enum OnUpdate {
     /// The update cannot change it: the plan shows the prior value.
     Keep,
-    /// Unknown in the plan whenever one of these attributes changes.
+    /// Unknown in the plan whenever one of these sibling attributes changes.
     RecomputeWhen(Vec<String>),
 }
 
@@ -41,7 +85,13 @@ pub struct Attribute {
     pub default: Option<Value>,
     /// Defaults to the value of this sibling attribute (e.g. a server that defaults to another).
     pub default_from: Option<String>,
-    pub replace: Replace,
+    /// How a change is applied; every argument must declare one (checked by [`Schema::check`]).
+    pub change: Option<OnChange>,
+    /// For an in-place argument that no API can remove: why, for the plan-time error.
+    pub removal_error: Option<&'static str>,
+    /// Why a change is impossible, for the plan-time error of a fixed change.
+    pub fixed_reason: Option<&'static str>,
+    pub semantic_eq: Option<SemanticEq>,
     pub on_update: OnUpdate,
     pub validators: Vec<Arc<dyn Validator>>,
 }
@@ -57,7 +107,10 @@ fn attribute(ty: Type) -> Attribute {
         deprecated: false,
         default: None,
         default_from: None,
-        replace: Replace::Never,
+        change: None,
+        removal_error: None,
+        fixed_reason: None,
+        semantic_eq: None,
         on_update: OnUpdate::Keep,
         validators: Vec::new(),
     }
@@ -115,12 +168,45 @@ impl Attribute {
         self.computed = true;
         self
     }
-    pub fn replace(mut self) -> Self {
-        self.replace = Replace::Always;
+    /// A change plans a replacement.
+    pub fn replace(self) -> Self {
+        self.on_change(OnChange::Always(Change::Replace))
+    }
+    /// A change is sent to the API by the update.
+    pub fn in_place(self) -> Self {
+        self.on_change(OnChange::Always(Change::InPlace))
+    }
+    /// A change only updates state; the plan warns.
+    pub fn state_only(self) -> Self {
+        self.on_change(OnChange::Always(Change::StateOnly))
+    }
+    /// A change is a plan-time error.
+    pub fn fixed(self) -> Self {
+        self.on_change(OnChange::Always(Change::Fixed))
+    }
+    /// The behaviour is chosen per change by `rule`, described by `doc` in the docs.
+    pub fn change_rule(self, rule: ChangeRule, doc: &'static str) -> Self {
+        self.on_change(OnChange::Rule { rule, doc })
+    }
+    fn on_change(mut self, change: OnChange) -> Self {
+        self.change = Some(change);
         self
     }
-    pub fn replace_if(mut self, rule: ReplaceIf) -> Self {
-        self.replace = Replace::If(rule);
+    /// An in-place argument that cannot be removed once set: removing it is a plan-time error
+    /// saying `why`.
+    pub fn no_removal(mut self, why: &'static str) -> Self {
+        self.removal_error = Some(why);
+        self
+    }
+    /// The reason a fixed change (declared, or picked by a rule) cannot be applied, shown in
+    /// the plan-time error instead of the generic one.
+    pub fn fixed_because(mut self, why: &'static str) -> Self {
+        self.fixed_reason = Some(why);
+        self
+    }
+    /// Two values that `eq` finds equal are the same to the API; the configured one is kept.
+    pub fn semantic_eq(mut self, eq: SemanticEq) -> Self {
+        self.semantic_eq = Some(eq);
         self
     }
     pub fn recompute_when(mut self, attrs: &[&str]) -> Self {
@@ -134,6 +220,11 @@ impl Attribute {
     pub fn describe(mut self, text: &str) -> Self {
         self.description = text.to_string();
         self
+    }
+
+    /// Set by the user (required or optional), as opposed to only computed.
+    pub fn is_argument(&self) -> bool {
+        self.required || self.optional
     }
 }
 
@@ -151,9 +242,10 @@ pub struct NestedBlock {
     pub block: Block,
     pub min_items: u32,
     pub max_items: u32,
-    pub replace: bool,
-    /// With `replace`: only changes this rule accepts force a new resource; others update.
-    pub replace_if: Option<ReplaceIf>,
+    /// The behaviour of any change inside the block, as one argument. Without it, each
+    /// argument inside declares its own.
+    pub change: Option<OnChange>,
+    pub semantic_eq: Option<SemanticEq>,
 }
 
 impl NestedBlock {
@@ -164,13 +256,25 @@ impl NestedBlock {
             block,
             min_items: 0,
             max_items: 0,
-            replace: false,
-            replace_if: None,
+            change: None,
+            semantic_eq: None,
         }
     }
     pub fn list(block: Block) -> Self {
         NestedBlock {
             nesting: Nesting::List,
+            ..NestedBlock::single(block)
+        }
+    }
+    pub fn set(block: Block) -> Self {
+        NestedBlock {
+            nesting: Nesting::Set,
+            ..NestedBlock::single(block)
+        }
+    }
+    pub fn map(block: Block) -> Self {
+        NestedBlock {
+            nesting: Nesting::Map,
             ..NestedBlock::single(block)
         }
     }
@@ -189,15 +293,27 @@ impl NestedBlock {
         self.max_items = n;
         self
     }
-    pub fn replace(mut self) -> Self {
-        self.replace = true;
+    pub fn replace(self) -> Self {
+        self.on_change(OnChange::Always(Change::Replace))
+    }
+    pub fn in_place(self) -> Self {
+        self.on_change(OnChange::Always(Change::InPlace))
+    }
+    pub fn state_only(self) -> Self {
+        self.on_change(OnChange::Always(Change::StateOnly))
+    }
+    pub fn fixed(self) -> Self {
+        self.on_change(OnChange::Always(Change::Fixed))
+    }
+    pub fn change_rule(self, rule: ChangeRule, doc: &'static str) -> Self {
+        self.on_change(OnChange::Rule { rule, doc })
+    }
+    fn on_change(mut self, change: OnChange) -> Self {
+        self.change = Some(change);
         self
     }
-    /// Replace only when `rule(prior, planned)` says so, e.g. when an argument the API cannot
-    /// read back appears after an import.
-    pub fn replace_if(mut self, rule: ReplaceIf) -> Self {
-        self.replace = true;
-        self.replace_if = Some(rule);
+    pub fn semantic_eq(mut self, eq: SemanticEq) -> Self {
+        self.semantic_eq = Some(eq);
         self
     }
 
@@ -285,7 +401,8 @@ impl Schema {
         self.block = self.block.block(name, block);
         self
     }
-    /// Adds the conventional `timeouts` block with one optional duration per operation.
+    /// Adds the conventional `timeouts` block with one optional duration per operation. Its
+    /// changes only ever update state, without a warning.
     pub fn timeouts(mut self, defaults: Timeouts) -> Self {
         let mut block =
             Block::new("How long each operation may take, as durations like \"30m\" or \"1h30m\".");
@@ -317,6 +434,98 @@ impl Schema {
     pub fn ty(&self) -> Type {
         self.block.ty()
     }
+
+    /// Mistakes a resource author can make in a schema, one sentence each; empty when sound.
+    /// Resource schemas must declare every argument's update behaviour; provider schemas have
+    /// no updates.
+    pub fn check(&self, kind: SchemaKind) -> Vec<String> {
+        let mut problems = Vec::new();
+        check_block(
+            &self.block,
+            &AttrPath::default(),
+            kind == SchemaKind::Resource,
+            &mut problems,
+        );
+        problems
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SchemaKind {
+    Resource,
+    Provider,
 }
 
 pub const TIMEOUTS_BLOCK: &str = "timeouts";
+
+/// A string no validator has any reason to repeat unless it quotes its input.
+const SENTINEL: &str = "clusterform-sentinel-value-7Qz";
+
+fn check_block(block: &Block, at: &AttrPath, needs_change: bool, out: &mut Vec<String>) {
+    for (name, a) in &block.attributes {
+        let path = at.clone().attr(name);
+        let mut problem = |text: &str| out.push(format!("{path}: {text}"));
+        if !a.required && !a.optional && !a.computed {
+            problem("neither required, optional nor computed");
+        }
+        if a.required && (a.optional || a.computed) {
+            problem("required cannot be combined with optional, computed or a default");
+        }
+        if let Some(d) = &a.default {
+            if !d.conforms(&a.ty) {
+                problem("the default does not have the attribute's type");
+            }
+        }
+        if let Some(source) = &a.default_from {
+            if !block.attributes.contains_key(source) {
+                problem(&format!(
+                    "default_from names no sibling attribute {source:?}"
+                ));
+            }
+        }
+        if let OnUpdate::RecomputeWhen(triggers) = &a.on_update {
+            for t in triggers {
+                if !block.attributes.contains_key(t) && !block.blocks.contains_key(t) {
+                    problem(&format!("recompute_when names no sibling {t:?}"));
+                }
+            }
+        }
+        match (&a.change, a.is_argument()) {
+            (None, true) if needs_change => problem("an argument without a declared update behaviour (replace, in place, state only, fixed or a rule)"),
+            (Some(_), false) => problem("only computed, yet it declares an update behaviour"),
+            _ => {}
+        }
+        if a.removal_error.is_some()
+            && (a.required || !matches!(a.change, Some(OnChange::Always(Change::InPlace))))
+        {
+            problem("no_removal applies to optional in-place arguments only");
+        }
+        if a.sensitive && a.ty == Type::String {
+            let mut diags = Diagnostics::new();
+            for v in &a.validators {
+                v.validate(&Value::from(SENTINEL), &path, &mut diags);
+            }
+            if diags
+                .iter()
+                .any(|d| d.summary.contains(SENTINEL) || d.detail.contains(SENTINEL))
+            {
+                problem("a validator of this sensitive attribute quotes the value");
+            }
+        }
+    }
+    for (name, nested) in &block.blocks {
+        let path = at.clone().attr(name);
+        if name == TIMEOUTS_BLOCK && at.steps().is_empty() {
+            continue;
+        }
+        if nested.max_items != 0 && nested.min_items > nested.max_items {
+            out.push(format!("{path}: min_items is above max_items"));
+        }
+        check_block(
+            &nested.block,
+            &path,
+            needs_change && nested.change.is_none(),
+            out,
+        );
+    }
+}

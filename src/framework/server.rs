@@ -2,13 +2,14 @@
 //! with no knowledge of which protocol version is talking.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tokio_util::sync::CancellationToken;
 
 use super::context::Ctx;
 use super::diagnostics::{Diagnostic, Diagnostics};
-use super::plan::{self, Planned};
+use super::plan::{self, PlanInput, Planned};
+use super::private::Private;
 use super::resource::{AnyResource, Provider};
 use super::schema::Schema;
 use super::{Type, Value};
@@ -19,6 +20,9 @@ pub struct Server {
     provider_ty: Type,
     resources: BTreeMap<&'static str, Box<dyn AnyResource>>,
     stop: CancellationToken,
+    /// Set when Terraform configured the provider with values known only after apply: plans
+    /// go ahead without a client, and any operation that needs one fails with this.
+    unknown_config: OnceLock<Diagnostic>,
 }
 
 impl Server {
@@ -38,6 +42,7 @@ impl Server {
             provider_ty,
             resources,
             stop: CancellationToken::new(),
+            unknown_config: OnceLock::new(),
         })
     }
 
@@ -82,8 +87,34 @@ impl Server {
         diags
     }
 
+    /// A provider block with unknown values (credentials from a resource not created yet) is
+    /// accepted: planning needs no API. The operations that do fail, naming what is unknown.
     pub async fn configure(&self, config: &Value) -> Diagnostics {
-        self.provider.configure(config).await
+        if config.is_wholly_known() {
+            return self.provider.configure(config).await;
+        }
+        let unknown: Vec<String> = config
+            .entries()
+            .into_iter()
+            .flatten()
+            .filter(|(_, v)| !v.is_wholly_known())
+            .map(|(k, _)| format!("`{k}`"))
+            .collect();
+        let _ = self.unknown_config.set(Diagnostic::error(
+            "Provider configuration is not known yet",
+            format!(
+                "The provider {} block's {} will be known only after apply, but this operation needs the API. \
+                 Apply the resources it depends on first (e.g. with -target), then run again.",
+                self.provider.type_name(),
+                unknown.join(", ")
+            ),
+        ));
+        Diagnostics::new()
+    }
+
+    /// The error for an operation that needs the API while the configuration is unknown.
+    fn unconfigured(&self) -> Option<Diagnostics> {
+        self.unknown_config.get().map(|d| d.clone().into())
     }
 
     pub fn validate_resource(&self, type_name: &str, config: &Value) -> Diagnostics {
@@ -128,32 +159,35 @@ impl Server {
         })
     }
 
-    pub async fn read(&self, type_name: &str, state: &Value) -> (Value, Diagnostics) {
-        let r = match self.resource(type_name) {
-            Ok(r) => r,
-            Err(d) => return (state.clone(), d),
-        };
-        if state.is_null() {
-            return (Value::Null, Diagnostics::new());
-        }
-        let ctx = Ctx::new(&self.stop, r.timeout(state, "read"));
-        r.read(&ctx, state).await
-    }
-
-    pub fn plan(
+    pub async fn read(
         &self,
         type_name: &str,
-        prior: &Value,
-        proposed: &Value,
-        config: &Value,
-    ) -> Result<Planned, Diagnostics> {
-        let r = self.resource(type_name)?;
-        let mut diags = Diagnostics::new();
-        r.validate(config, &mut diags);
-        if diags.has_errors() {
-            return Err(diags);
+        state: &Value,
+        private: &Private,
+    ) -> (Value, Diagnostics, Private) {
+        let r = match self.resource(type_name) {
+            Ok(r) => r,
+            Err(d) => return (state.clone(), d, private.clone()),
+        };
+        if state.is_null() {
+            return (Value::Null, Diagnostics::new(), Private::default());
         }
-        Ok(plan::plan(r.schema(), prior, proposed, config))
+        if let Some(d) = self.unconfigured() {
+            return (state.clone(), d, private.clone());
+        }
+        let ctx =
+            Ctx::new(&self.stop, r.timeout(state, "read")).for_import(private.is_import_pending());
+        r.read(&ctx, state, private).await
+    }
+
+    /// The plan, or the diagnostics that stop it (a warning-only plan carries its warnings).
+    pub fn plan(&self, type_name: &str, input: &PlanInput) -> Result<Planned, Diagnostics> {
+        let r = self.resource(type_name)?;
+        let planned = r.plan(input);
+        if planned.diagnostics.has_errors() {
+            return Err(planned.diagnostics);
+        }
+        Ok(planned)
     }
 
     /// Create, update or delete, depending on which side is null.
@@ -167,6 +201,9 @@ impl Server {
             Ok(r) => r,
             Err(d) => return (prior.clone(), d),
         };
+        if let Some(d) = self.unconfigured() {
+            return (prior.clone(), d);
+        }
         match (prior.is_null(), planned.is_null()) {
             (true, true) => (Value::Null, Diagnostics::new()),
             (true, false) => {
@@ -184,10 +221,14 @@ impl Server {
         }
     }
 
-    pub fn import(&self, type_name: &str, id: &str) -> (Value, Diagnostics) {
+    /// The import stub, with the private state that tells the next Read it follows an import.
+    pub fn import(&self, type_name: &str, id: &str) -> (Value, Diagnostics, Private) {
         match self.resource(type_name) {
-            Ok(r) => r.import_stub(id),
-            Err(d) => (Value::Null, d),
+            Ok(r) => {
+                let (state, diags) = r.import_stub(id);
+                (state, diags, Private::import_pending())
+            }
+            Err(d) => (Value::Null, d, Private::default()),
         }
     }
 

@@ -145,8 +145,21 @@ impl Validator for DurationString {
     }
 }
 
-/// Durations as Terraform users write them, in Go's syntax: "90s", "1h30m", "2.5s", "300ms".
+/// The longest duration accepted anywhere (timeouts, intervals): ten years. Longer ones are a
+/// typo, and would overflow the clock arithmetic of a wait.
+pub const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(10 * 365 * 86_400);
+
+/// Durations as Terraform users write them, in Go's syntax: "90s", "1h30m", "2.5s", "300ms";
+/// at most [`MAX_DURATION`].
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let d = parse_duration_unbounded(s)?;
+    if d > MAX_DURATION {
+        return Err("longer than the maximum of 87600h (ten years)".to_string());
+    }
+    Ok(d)
+}
+
+fn parse_duration_unbounded(s: &str) -> Result<std::time::Duration, String> {
     let s = s.trim();
     if s == "0" {
         return Ok(std::time::Duration::ZERO);
@@ -271,6 +284,10 @@ mod tests {
         );
         assert_eq!(parse_duration("0s").unwrap(), std::time::Duration::ZERO);
         assert!(parse_duration("5").is_err());
+        assert!(parse_duration("3000000000000000h").is_err());
+        assert!(parse_duration("87601h").is_err());
+        assert!(parse_duration("87600h").is_ok());
+        assert_eq!(errors(duration(), Value::from("3000000000000000h")), 1);
         assert_eq!(
             errors(private_ipv4_cidr(12, 22), Value::from("10.224.0.0/12")),
             0

@@ -145,11 +145,6 @@ macro_rules! provider_service {
                 let req = req.into_inner();
                 let diags = match conv::decode(req.config.as_ref(), self.server.provider_type(), "provider configuration") {
                     Err(d) => d,
-                    Ok(config) if !config.is_wholly_known() => crate::framework::diagnostics::Diagnostic::error(
-                        "Provider configuration is not known yet",
-                        "The provider block refers to values that are known only after apply; configure it with values known at plan time.",
-                    )
-                    .into(),
                     Ok(config) => self.server.configure(&config).await,
                 };
                 Ok(Response::new(pb::$configure::Response { diagnostics: conv::diagnostics(diags) }))
@@ -165,15 +160,17 @@ macro_rules! provider_service {
                         return Ok(Response::new(resp));
                     }
                 };
+                let private = crate::framework::Private::from_bytes(&req.private);
                 let result = async {
                     let state = conv::decode(req.current_state.as_ref(), r.ty(), "current state")?;
-                    let (new_state, diags) = self.server.read(&req.type_name, &state).await;
-                    Ok::<_, crate::framework::diagnostics::Diagnostics>((conv::encode(&new_state, r.ty())?, diags))
+                    let (new_state, diags, private) = self.server.read(&req.type_name, &state, &private).await;
+                    Ok::<_, crate::framework::diagnostics::Diagnostics>((conv::encode(&new_state, r.ty())?, diags, private))
                 }
                 .await;
                 match result {
-                    Ok((dv, diags)) => {
+                    Ok((dv, diags, private)) => {
                         resp.new_state = Some(dv);
+                        resp.private = private.to_bytes();
                         resp.diagnostics = conv::diagnostics(diags);
                     }
                     Err(d) => {
@@ -186,20 +183,23 @@ macro_rules! provider_service {
 
             async fn plan_resource_change(&self, req: Request<pb::plan_resource_change::Request>) -> Rpc<pb::plan_resource_change::Response> {
                 let req = req.into_inner();
+                let private = crate::framework::Private::from_bytes(&req.prior_private);
                 let result = (|| {
                     let r = self.server.resource(&req.type_name)?;
                     let ty = r.ty();
                     let prior = conv::decode(req.prior_state.as_ref(), ty, "prior state")?;
                     let proposed = conv::decode(req.proposed_new_state.as_ref(), ty, "proposed state")?;
                     let config = conv::decode(req.config.as_ref(), ty, "configuration")?;
-                    let planned = self.server.plan(&req.type_name, &prior, &proposed, &config)?;
-                    Ok::<_, crate::framework::diagnostics::Diagnostics>((conv::encode(&planned.state, ty)?, planned.requires_replace))
+                    let input = crate::framework::plan::PlanInput { prior: &prior, proposed: &proposed, config: &config, private: &private };
+                    let planned = self.server.plan(&req.type_name, &input)?;
+                    Ok::<_, crate::framework::diagnostics::Diagnostics>((conv::encode(&planned.state, ty)?, planned.requires_replace, planned.diagnostics))
                 })();
                 Ok(Response::new(match result {
-                    Ok((state, replace)) => pb::plan_resource_change::Response {
+                    Ok((state, replace, diags)) => pb::plan_resource_change::Response {
                         planned_state: Some(state),
                         requires_replace: replace.iter().map(conv::path).collect(),
                         planned_private: req.prior_private,
+                        diagnostics: conv::diagnostics(diags),
                         ..Default::default()
                     },
                     Err(d) => pb::plan_resource_change::Response {
@@ -243,9 +243,11 @@ macro_rules! provider_service {
                         req.prior_state
                     }
                 };
+                // What was applied is what the configuration asked for: an import is history.
+                let private = crate::framework::Private::from_bytes(&req.planned_private).after_apply();
                 Ok(Response::new(pb::apply_resource_change::Response {
                     new_state: encoded,
-                    private: req.planned_private,
+                    private: private.to_bytes(),
                     diagnostics: conv::diagnostics(diags),
                     ..Default::default()
                 }))
@@ -255,17 +257,18 @@ macro_rules! provider_service {
                 let req = req.into_inner();
                 let result = (|| {
                     let r = self.server.resource(&req.type_name)?;
-                    let (state, diags) = self.server.import(&req.type_name, &req.id);
+                    let (state, diags, private) = self.server.import(&req.type_name, &req.id);
                     if diags.has_errors() {
                         return Err(diags);
                     }
-                    Ok((conv::encode(&state, r.ty())?, diags))
+                    Ok((conv::encode(&state, r.ty())?, diags, private))
                 })();
                 Ok(Response::new(match result {
-                    Ok((state, diags)) => pb::import_resource_state::Response {
+                    Ok((state, diags, private)) => pb::import_resource_state::Response {
                         imported_resources: vec![pb::import_resource_state::ImportedResource {
                             type_name: req.type_name.clone(),
                             state: Some(state),
+                            private: private.to_bytes(),
                             ..Default::default()
                         }],
                         diagnostics: conv::diagnostics(diags),

@@ -2,14 +2,18 @@
 //!
 //! - [`signing`]: AWS Signature Version 4 through `aws-sigv4`'s request signer.
 //! - [`body`]: the JSON and XML encodings of requests and of the API's answers.
+//! - [`validate`]: plan-time checks of server addresses and the endpoint URL.
 //! - [`client`]: CreateCluster, AlterCluster and DeleteCluster over the shared HTTP client.
-//! - [`resource`]: `cloudbasic_cluster`, write-only because the API has no read action.
+//! - [`schema`], [`model`], [`resource`]: `cloudbasic_cluster`, write-only because the API has
+//!   no read action.
 //! - [`provider`]: `provider "cloudbasic"`.
 
 pub mod body;
 pub mod client;
+pub mod model;
 pub mod provider;
 pub mod resource;
+pub mod schema;
 pub mod signing;
 pub mod validate;
 

@@ -12,17 +12,18 @@ use super::schema::{DEFAULT_ENGINE, DEFAULT_KEEP_DAYS, DEFAULT_PREFIX};
 #[derive(Serialize, Deserialize, Default, Clone, PartialEq)]
 #[serde(default)]
 pub struct Cluster {
+    /// Options even where the schema requires a value: an import stub holds only the id, and
+    /// what the API does not report must stay null (unreported), not become "".
     pub id: Option<String>,
-    pub name: String,
-    /// Optional with a default: null only in an imported stub, which Read fills.
+    pub name: Option<String>,
     pub engine_type: Option<String>,
-    pub engine_version: String,
-    pub instance_num: i64,
-    pub flavor: String,
+    pub engine_version: Option<String>,
+    pub instance_num: Option<i64>,
+    pub flavor: Option<String>,
     pub volume: Option<Volume>,
-    pub vpc_id: String,
-    pub subnet_id: String,
-    pub security_group_id: String,
+    pub vpc_id: Option<String>,
+    pub subnet_id: Option<String>,
+    pub security_group_id: Option<String>,
     pub availability_zone: Option<String>,
     pub https_enabled: Option<bool>,
     pub authority_enabled: Option<bool>,
@@ -118,18 +119,21 @@ impl Cluster {
         });
         client::CreateCluster {
             cluster: client::ClusterSpec {
-                name: self.name.clone(),
-                instance_num: u32::try_from(self.instance_num).unwrap_or(1),
+                name: self.name.clone().unwrap_or_default(),
+                instance_num: self
+                    .instance_num
+                    .and_then(|n| u32::try_from(n).ok())
+                    .unwrap_or(1),
                 instance: client::InstanceSpec {
-                    flavor_ref: self.flavor.clone(),
+                    flavor_ref: self.flavor.clone().unwrap_or_default(),
                     volume: client::VolumeSpec {
                         volume_type: volume.volume_type,
                         size: u64::try_from(volume.size).unwrap_or(0),
                     },
                     nics: client::Nics {
-                        vpc_id: self.vpc_id.clone(),
-                        net_id: self.subnet_id.clone(),
-                        security_group_id: self.security_group_id.clone(),
+                        vpc_id: self.vpc_id.clone().unwrap_or_default(),
+                        net_id: self.subnet_id.clone().unwrap_or_default(),
+                        security_group_id: self.security_group_id.clone().unwrap_or_default(),
                     },
                     availability_zone: self
                         .availability_zone
@@ -141,7 +145,7 @@ impl Cluster {
                         .engine_type
                         .clone()
                         .unwrap_or_else(|| DEFAULT_ENGINE.to_string()),
-                    version: self.engine_version.clone(),
+                    version: self.engine_version.clone().unwrap_or_default(),
                 },
                 https_enable: self.https_enabled.unwrap_or(false),
                 authority_enable: self.authority(),
@@ -166,21 +170,21 @@ impl Cluster {
             self.id = Some(v.clone());
         }
         if let Some(v) = &d.name {
-            self.name = v.clone();
+            self.name = Some(v.clone());
         }
         if let Some(ds) = &d.datastore {
             if let Some(v) = &ds.engine_type {
                 self.engine_type = Some(v.clone());
             }
             if let Some(v) = &ds.version {
-                self.engine_version = v.clone();
+                self.engine_version = Some(v.clone());
             }
         }
         let data: Vec<&InstanceDetail> = d.data_nodes().collect();
         if let Some(first) = data.first() {
-            self.instance_num = i64::try_from(data.len()).unwrap_or(i64::MAX);
+            self.instance_num = Some(i64::try_from(data.len()).unwrap_or(i64::MAX));
             if let Some(v) = &first.spec_code {
-                self.flavor = v.clone();
+                self.flavor = Some(v.clone());
             }
             if let Some(v) = &first.volume {
                 let volume = self.volume.get_or_insert_with(Volume::default);
@@ -191,16 +195,18 @@ impl Cluster {
                     volume.size = size;
                 }
             }
-            self.availability_zone = zones(&data, self.availability_zone.as_deref());
+            if let Some(z) = zones(&data) {
+                self.availability_zone = Some(z);
+            }
         }
         if let Some(v) = &d.vpc_id {
-            self.vpc_id = v.clone();
+            self.vpc_id = Some(v.clone());
         }
         if let Some(v) = &d.subnet_id {
-            self.subnet_id = v.clone();
+            self.subnet_id = Some(v.clone());
         }
         if let Some(v) = &d.security_group_id {
-            self.security_group_id = v.clone();
+            self.security_group_id = Some(v.clone());
         }
         if d.https_enable.is_some() {
             self.https_enabled = d.https_enable;
@@ -281,9 +287,9 @@ fn node(i: &InstanceDetail) -> Node {
     }
 }
 
-/// The zones the data nodes run in. The configured text (possibly `"az1,az2"` in another order)
-/// is kept when it names the same zones, so the order a user wrote never becomes a diff.
-fn zones(data: &[&InstanceDetail], current: Option<&str>) -> Option<String> {
+/// The zones the data nodes run in, as the API lists them; the schema's semantic equality keeps
+/// the configured spelling when it names the same zones.
+fn zones(data: &[&InstanceDetail]) -> Option<String> {
     let mut found: Vec<&str> = Vec::new();
     for zone in data.iter().filter_map(|i| i.az_code.as_deref()) {
         let zone = zone.trim();
@@ -291,24 +297,7 @@ fn zones(data: &[&InstanceDetail], current: Option<&str>) -> Option<String> {
             found.push(zone);
         }
     }
-    if found.is_empty() {
-        return current.map(str::to_string);
-    }
-    if let Some(text) = current {
-        let mut mine: Vec<&str> = text
-            .split(',')
-            .map(str::trim)
-            .filter(|z| !z.is_empty())
-            .collect();
-        let mut theirs = found.clone();
-        mine.sort_unstable();
-        mine.dedup();
-        theirs.sort_unstable();
-        if mine == theirs {
-            return Some(text.to_string());
-        }
-    }
-    Some(found.join(","))
+    (!found.is_empty()).then(|| found.join(","))
 }
 
 #[cfg(test)]
@@ -371,10 +360,10 @@ mod tests {
             ..Cluster::default()
         };
         m.apply_detail(&detail());
-        assert_eq!(m.name, "es-orders");
+        assert_eq!(m.name.as_deref(), Some("es-orders"));
         assert_eq!(m.engine_type.as_deref(), Some("elasticsearch"));
-        assert_eq!(m.instance_num, 2);
-        assert_eq!(m.flavor, "ess.spec-4u8g");
+        assert_eq!(m.instance_num, Some(2));
+        assert_eq!(m.flavor.as_deref(), Some("ess.spec-4u8g"));
         assert_eq!(
             m.volume,
             Some(Volume {
@@ -396,7 +385,7 @@ mod tests {
     }
 
     #[test]
-    fn configured_zone_order_and_null_tags_are_kept() {
+    fn zones_as_listed_and_null_tags_are_kept() {
         let mut m = Cluster {
             availability_zone: Some("az1, az2".into()),
             ..Cluster::default()
@@ -404,7 +393,7 @@ mod tests {
         let mut d = detail();
         d.tags = Some(Vec::new());
         m.apply_detail(&d);
-        assert_eq!(m.availability_zone.as_deref(), Some("az1, az2"));
+        assert_eq!(m.availability_zone.as_deref(), Some("az2,az1"));
         assert_eq!(m.tags, None);
         m.tags = Some(BTreeMap::new());
         m.apply_detail(&d);
@@ -414,8 +403,8 @@ mod tests {
     #[test]
     fn a_terse_detail_changes_nothing() {
         let mut m = Cluster {
-            name: "x".into(),
-            instance_num: 3,
+            name: Some("x".into()),
+            instance_num: Some(3),
             https_enabled: Some(true),
             ..Cluster::default()
         };

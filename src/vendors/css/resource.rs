@@ -238,7 +238,11 @@ impl Resource for ClusterResource {
         // What has been applied so far: the state to keep if a later step fails.
         let mut done = prior.clone();
 
-        if plan.instance_num > prior.instance_num {
+        let (want, had) = (
+            plan.instance_num.unwrap_or(0),
+            prior.instance_num.unwrap_or(0),
+        );
+        if want > had {
             // Nodes to add = target minus what the cluster has now, not minus state: an earlier
             // apply may have started an extend whose wait then failed.
             let current = client
@@ -247,9 +251,9 @@ impl Resource for ClusterResource {
                 .map_err(|e| failure("reading the cluster", e, secret).with_state(done.clone()))?
                 .filter(|d| d.instances.is_some())
                 .map(|d| i64::try_from(d.data_nodes().count()).unwrap_or(i64::MAX))
-                .unwrap_or(prior.instance_num);
-            if plan.instance_num > current {
-                let add = u32::try_from(plan.instance_num - current).unwrap_or(u32::MAX);
+                .unwrap_or(had);
+            if want > current {
+                let add = u32::try_from(want - current).unwrap_or(u32::MAX);
                 retry_busy(ctx, &format!("cluster {id} to accept extend"), || {
                     client.extend(&id, add, cancel)
                 })
@@ -259,7 +263,7 @@ impl Resource for ClusterResource {
             // The nodes are on their way: state must not ask for them a second time.
             done.instance_num = plan.instance_num;
             let detail = self
-                .wait_ready(ctx, client, &id, Some(plan.instance_num))
+                .wait_ready(ctx, client, &id, Some(want))
                 .await
                 .map_err(|e| wait_failure("growing the cluster", e, &done))?;
             done.apply_detail(&detail);

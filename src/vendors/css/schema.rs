@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
+use crate::framework::plan::ChangeRequest;
 use crate::framework::schema::{
-    boolean, list_of, map_of, number, string, Block, NestedBlock, Schema, Timeouts,
+    boolean, list_of, map_of, number, string, Block, Change, NestedBlock, Schema, Timeouts,
 };
 use crate::framework::validators::{int_between, matches, not_empty, one_of, Check};
 use crate::framework::{AttrPath, Diagnostic, Diagnostics, Type, Value};
@@ -33,11 +34,30 @@ fn node_type() -> Type {
 
 /// Growing is in place (extend API); fewer nodes need a new cluster, as no API removes nodes.
 /// An unknown count may turn out smaller, so it plans a replacement.
-fn shrinks(prior: &Value, planned: &Value) -> bool {
-    match (prior.as_i64(), planned.as_i64()) {
-        (Some(before), Some(after)) => after < before,
-        _ => true,
+fn grow_in_place(req: &ChangeRequest, _: &mut Diagnostics) -> Change {
+    match (req.prior.as_i64(), req.planned.as_i64()) {
+        (Some(before), Some(after)) if after >= before => Change::InPlace,
+        _ => Change::Replace,
     }
+}
+
+/// The zones a comma-separated list names, whatever their order, spacing or repetition.
+fn zone_set(v: &Value) -> Option<Vec<String>> {
+    let mut zones: Vec<String> = v
+        .as_str()?
+        .split(',')
+        .map(str::trim)
+        .filter(|z| !z.is_empty())
+        .map(str::to_string)
+        .collect();
+    zones.sort_unstable();
+    zones.dedup();
+    Some(zones)
+}
+
+/// `"az1,az2"` and `"az2, az1"` are the same placement.
+fn same_zones(a: &Value, b: &Value) -> bool {
+    zone_set(a).is_some_and(|z| Some(z) == zone_set(b))
 }
 
 fn volume_size(value: &Value) -> Option<String> {
@@ -116,7 +136,7 @@ pub fn schema() -> Schema {
         "instance_num",
         number()
             .required()
-            .replace_if(shrinks)
+            .change_rule(grow_in_place, "Growing is done in place through the extend API; shrinking forces a new resource (no API removes nodes).")
             .validate(int_between(1, MAX_NODES))
             .describe("Number of data nodes, 1–32. Growing is done in place through the extend API; shrinking creates a new cluster."),
     )
@@ -172,7 +192,8 @@ pub fn schema() -> Schema {
             .optional()
             .computed()
             .replace()
-            .describe("Availability zone, or several separated by commas; chosen by the API when left out."),
+            .semantic_eq(same_zones)
+            .describe("Availability zone, or several separated by commas (in any order); chosen by the API when left out."),
     )
     .attr(
         "https_enabled",
@@ -193,6 +214,8 @@ pub fn schema() -> Schema {
         string()
             .optional()
             .sensitive()
+            .in_place()
+            .no_removal("CSS has no API that removes the admin password; set a new one instead.")
             .validate(Check(admin_password))
             .describe("Password of the `admin` user in security mode: 8–32 characters with at least 3 of upper-case letters, lower-case letters, digits and special characters. Changed in place through the password reset API. The API never returns it, so after an import the first plan shows it as an in-place update."),
     )
@@ -224,12 +247,14 @@ pub fn schema() -> Schema {
                         .validate(int_between(1, 90))
                         .describe("Days a snapshot is kept, 1–90."),
                 ),
-        ),
+        )
+        .in_place(),
     )
     .attr(
         "tags",
         map_of(Type::String)
             .optional()
+            .in_place()
             .describe("Tags of the cluster, changed in place through the tags API."),
     )
     .attr(
@@ -416,8 +441,27 @@ mod tests {
 
     #[test]
     fn shrinking_replaces_growing_does_not() {
-        assert!(shrinks(&Value::from(3i64), &Value::from(2i64)));
-        assert!(!shrinks(&Value::from(3i64), &Value::from(5i64)));
-        assert!(shrinks(&Value::from(3i64), &Value::Unknown));
+        let private = crate::framework::Private::default();
+        let context = crate::framework::plan::PlanContext {
+            prior: &Value::Null,
+            config: &Value::Null,
+            private: &private,
+        };
+        let pick = |before: Value, after: Value| {
+            let req = ChangeRequest {
+                path: &AttrPath::root("instance_num"),
+                prior: &before,
+                planned: &after,
+                config: &after,
+                planned_resource: &Value::Null,
+                context: &context,
+            };
+            grow_in_place(&req, &mut Diagnostics::new())
+        };
+        assert_eq!(pick(3i64.into(), 2i64.into()), Change::Replace);
+        assert_eq!(pick(3i64.into(), 5i64.into()), Change::InPlace);
+        assert_eq!(pick(3i64.into(), Value::Unknown), Change::Replace);
+        assert!(same_zones(&"az1,az2".into(), &"az2, az1".into()));
+        assert!(!same_zones(&"az1".into(), &"az2".into()));
     }
 }

@@ -285,7 +285,7 @@ impl BootstrapResource {
             m.action = Some(Action::CreateCluster.as_str().to_string());
             match node.cluster(ctx.cancel_token()).await {
                 Ok(cluster) => m.cluster_name = cluster.name,
-                // Left unset: the first plan then records it in place (see `replace_when_both_set`).
+                // Left unset: the first plan records the configured name in state only (the import rule).
                 Err(e) => {
                     tracing::warn!(endpoint = %endpoint, error = %e, "cannot read the cluster name")
                 }
@@ -441,7 +441,7 @@ impl Resource for BootstrapResource {
     }
 
     async fn read(&self, ctx: &Ctx, state: Bootstrap) -> Outcome<Option<Bootstrap>, Bootstrap> {
-        let importing = state.action.is_none();
+        let importing = ctx.is_import();
         let endpoint = state.endpoint().to_string();
         let (node, info) = self.member_status(ctx, &state).await?;
         let mut m = state;

@@ -3,20 +3,29 @@
 
 use std::time::Duration;
 
-use crate::framework::schema::{list_of, string, Schema, Timeouts};
+use crate::framework::plan::ChangeRequest;
+use crate::framework::schema::{list_of, string, Change, Schema, Timeouts};
 use crate::framework::validators::{not_empty, one_of, Check};
 use crate::framework::{AttrPath, Diagnostic, Diagnostics, Type, Value};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
-/// Plan rule for optional bootstrap settings (license, paths, addresses, …): changing a value
-/// to another replaces the node; adding or dropping one only updates state. A running node
-/// cannot apply them anyway, and an import cannot always read them back (the license never, a
-/// node address chosen by the node looks like one set by hand), so a first plan after import
-/// may record them, but never replaces the node.
-pub fn replace_when_both_set(prior: &Value, planned: &Value) -> bool {
-    !prior.is_null() && !planned.is_null()
+/// The bootstrap settings cannot change on a running node. A joined node is replaced: removed
+/// from its cluster and joined again with the new settings. The node that created the cluster
+/// cannot be bootstrapped twice (no API dissolves a cluster), so there a change is an error.
+/// The node's role is the one it has now, i.e. the prior `action`.
+pub fn rebootstrap(req: &ChangeRequest, _: &mut Diagnostics) -> Change {
+    let role = req.context.prior.get("action").and_then(Value::as_str);
+    if role == Some("create_cluster") {
+        Change::Fixed
+    } else {
+        Change::Replace
+    }
 }
+
+const REBOOTSTRAP_DOC: &str = "Changing this replaces a `join_cluster` node (it is removed from its cluster and joined again); on the `create_cluster` node a change is an error at plan time, because that node cannot be bootstrapped twice.";
+
+const CREATE_NODE_FIXED: &str = "this node created its cluster and cannot be bootstrapped a second time (no API dissolves a cluster); only a `join_cluster` node can be replaced";
 
 /// An http(s) URL with a host and neither query, fragment nor credentials.
 pub fn endpoint_problem(value: &Value) -> Option<String> {
@@ -94,7 +103,8 @@ pub fn schema() -> Schema {
         "endpoint",
         string()
             .required()
-            .replace()
+            .change_rule(rebootstrap, REBOOTSTRAP_DOC)
+            .fixed_because(CREATE_NODE_FIXED)
             .validate(Check(endpoint_problem))
             .describe("Base URL of the node's REST API, e.g. `https://node1.example.com:9443` (a path prefix is allowed)."),
     )
@@ -102,7 +112,8 @@ pub fn schema() -> Schema {
         "action",
         string()
             .required()
-            .replace()
+            .change_rule(rebootstrap, REBOOTSTRAP_DOC)
+            .fixed_because(CREATE_NODE_FIXED)
             .validate(one_of(&["create_cluster", "join_cluster"]))
             .describe("`create_cluster` (this node starts a new cluster) or `join_cluster` (it joins the cluster of `join_nodes`)."),
     )
@@ -110,7 +121,8 @@ pub fn schema() -> Schema {
         "cluster_name",
         string()
             .optional()
-            .replace_if(replace_when_both_set)
+            .change_rule(rebootstrap, REBOOTSTRAP_DOC)
+            .fixed_because(CREATE_NODE_FIXED)
             .validate(Check(cluster_name_problem))
             .describe("FQDN of the new cluster, at most 64 characters. Required for `create_cluster`, not allowed for `join_cluster`."),
     )
@@ -118,14 +130,16 @@ pub fn schema() -> Schema {
         "join_nodes",
         list_of(Type::String)
             .optional()
-            .replace_if(replace_when_both_set)
+            .change_rule(rebootstrap, REBOOTSTRAP_DOC)
+            .fixed_because(CREATE_NODE_FIXED)
             .describe("Addresses of existing cluster members to join through. Required for `join_cluster`, not allowed for `create_cluster`."),
     )
     .attr(
         "username",
         string()
             .required()
-            .replace()
+            .change_rule(rebootstrap, REBOOTSTRAP_DOC)
+            .fixed_because(CREATE_NODE_FIXED)
             .validate(not_empty())
             .describe("Cluster administrator user (usually an e-mail address): created with the cluster, or checked when joining."),
     )
@@ -134,6 +148,7 @@ pub fn schema() -> Schema {
         string()
             .required()
             .sensitive()
+            .state_only()
             .validate(not_empty())
             .describe("Cluster administrator password. Changing it only updates state: it is what later reads authenticate with."),
     )
@@ -142,56 +157,64 @@ pub fn schema() -> Schema {
         string()
             .optional()
             .sensitive()
-            .replace_if(replace_when_both_set)
+            .change_rule(rebootstrap, REBOOTSTRAP_DOC)
+            .fixed_because(CREATE_NODE_FIXED)
             .describe("License key; without one the cluster starts on a trial license."),
     )
     .attr(
         "persistent_path",
         string()
             .optional()
-            .replace_if(replace_when_both_set)
+            .change_rule(rebootstrap, REBOOTSTRAP_DOC)
+            .fixed_because(CREATE_NODE_FIXED)
             .describe("Persistent storage path (`node.paths.persistent_path`)."),
     )
     .attr(
         "ephemeral_path",
         string()
             .optional()
-            .replace_if(replace_when_both_set)
+            .change_rule(rebootstrap, REBOOTSTRAP_DOC)
+            .fixed_because(CREATE_NODE_FIXED)
             .describe("Ephemeral storage path (`node.paths.ephemeral_path`)."),
     )
     .attr(
         "bigstore_path",
         string()
             .optional()
-            .replace_if(replace_when_both_set)
+            .change_rule(rebootstrap, REBOOTSTRAP_DOC)
+            .fixed_because(CREATE_NODE_FIXED)
             .describe("Flash storage path for Auto Tiering (`node.paths.bigstore_path`)."),
     )
     .attr(
         "bigstore_driver",
         string()
             .optional()
-            .replace_if(replace_when_both_set)
+            .change_rule(rebootstrap, REBOOTSTRAP_DOC)
+            .fixed_because(CREATE_NODE_FIXED)
             .describe("Flash storage driver for Auto Tiering, e.g. `speedb`."),
     )
     .attr(
         "node_addr",
         string()
             .optional()
-            .replace_if(replace_when_both_set)
+            .change_rule(rebootstrap, REBOOTSTRAP_DOC)
+            .fixed_because(CREATE_NODE_FIXED)
             .describe("Internal address of this node (`node.identity.addr`); the node picks one when unset."),
     )
     .attr(
         "external_addr",
         list_of(Type::String)
             .optional()
-            .replace_if(replace_when_both_set)
+            .change_rule(rebootstrap, REBOOTSTRAP_DOC)
+            .fixed_because(CREATE_NODE_FIXED)
             .describe("External addresses of this node (`node.identity.external_addr`)."),
     )
     .attr(
         "rack_id",
         string()
             .optional()
-            .replace_if(replace_when_both_set)
+            .change_rule(rebootstrap, REBOOTSTRAP_DOC)
+            .fixed_because(CREATE_NODE_FIXED)
             .describe("Rack or zone of this node, for rack-aware clusters (`node.identity.rack_id`)."),
     )
     .attr("state", string().computed().describe("The node's bootstrap state (`completed` once applied)."))
@@ -392,11 +415,27 @@ mod tests {
     }
 
     #[test]
-    fn unset_settings_are_recorded_without_replacement() {
-        assert!(!replace_when_both_set(&Value::Null, &Value::from("x")));
-        assert!(!replace_when_both_set(&Value::from("x"), &Value::Null));
-        assert!(replace_when_both_set(&Value::from("y"), &Value::from("x")));
-        assert!(replace_when_both_set(&Value::from("y"), &Value::Unknown));
+    fn the_create_node_is_fixed_a_joined_node_replaced() {
+        let private = crate::framework::Private::default();
+        let pick = |action: &str| {
+            let prior = config(&[("action", action.into())]);
+            let context = crate::framework::plan::PlanContext {
+                prior: &prior,
+                config: &Value::Null,
+                private: &private,
+            };
+            let req = ChangeRequest {
+                path: &AttrPath::root("license"),
+                prior: &Value::Null,
+                planned: &Value::from("x"),
+                config: &Value::from("x"),
+                planned_resource: &Value::Null,
+                context: &context,
+            };
+            rebootstrap(&req, &mut Diagnostics::new())
+        };
+        assert_eq!(pick("create_cluster"), Change::Fixed);
+        assert_eq!(pick("join_cluster"), Change::Replace);
         let s = schema();
         assert!(s.block.attributes["password"].sensitive);
         assert!(s.block.attributes["license"].sensitive);
