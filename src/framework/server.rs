@@ -90,6 +90,7 @@ impl Server {
     /// A provider block with unknown values (credentials from a resource not created yet) is
     /// accepted: planning needs no API. The operations that do fail, naming what is unknown.
     pub async fn configure(&self, config: &Value) -> Diagnostics {
+        register_secrets(&self.provider_schema, [config]);
         if config.is_wholly_known() {
             return self.provider.configure(config).await;
         }
@@ -175,6 +176,7 @@ impl Server {
         if let Some(d) = self.unconfigured() {
             return (state.clone(), d, private.clone());
         }
+        register_secrets(r.schema(), [state]);
         let ctx =
             Ctx::new(&self.stop, r.timeout(state, "read")).for_import(private.is_import_pending());
         r.read(&ctx, state, private).await
@@ -183,6 +185,7 @@ impl Server {
     /// The plan, or the diagnostics that stop it (a warning-only plan carries its warnings).
     pub fn plan(&self, type_name: &str, input: &PlanInput) -> Result<Planned, Diagnostics> {
         let r = self.resource(type_name)?;
+        register_secrets(r.schema(), [input.prior, input.config]);
         let planned = r.plan(input);
         if planned.diagnostics.has_errors() {
             return Err(planned.diagnostics);
@@ -204,6 +207,7 @@ impl Server {
         if let Some(d) = self.unconfigured() {
             return (prior.clone(), d);
         }
+        register_secrets(r.schema(), [prior, planned]);
         match (prior.is_null(), planned.is_null()) {
             (true, true) => (Value::Null, Diagnostics::new()),
             (true, false) => {
@@ -235,5 +239,17 @@ impl Server {
     /// StopProvider: every wait in progress returns promptly with an "interrupted" error.
     pub fn stop(&self) {
         self.stop.cancel();
+    }
+}
+
+/// Every value of a sensitive attribute is registered with the HTTP room's secret register, so
+/// that no log line, error text or diagnostic can show it, whichever way it travels.
+fn register_secrets<'a>(schema: &Schema, values: impl IntoIterator<Item = &'a Value>) {
+    let mut found = Vec::new();
+    for v in values {
+        plan::sensitive_strings(&schema.block, v, &mut found);
+    }
+    for secret in found {
+        crate::http::secrets::register(&secret);
     }
 }

@@ -1,10 +1,13 @@
 //! The shared HTTP client: construction, URL joining, and the retry loop.
+//!
+//! Every attempt registers the credential headers it carries with [`super::secrets`] before it
+//! goes out, so whatever the server or a lower layer echoes of them later can be scrubbed.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, Request, RequestBuilder, Response, StatusCode};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -15,6 +18,7 @@ use super::redact::{redact_parsed, redact_url};
 use super::retry::{
     backoff, error_is_retryable, parse_retry_after, status_is_retryable, transport_kind,
 };
+use super::secrets;
 use super::spacing::{sleep, Spacer};
 use super::{HttpError, HttpSettings, RetryPolicy};
 
@@ -197,7 +201,10 @@ impl HttpClient {
         retry: RetryPolicy,
         cancel: &CancellationToken,
     ) -> Result<Response, HttpError> {
-        match self.run(request, retry, cancel, false).await? {
+        match self
+            .run(request, retry, cancel, false, no_preparation)
+            .await?
+        {
             Finished::Response(response) => Ok(response),
             // Not produced when the body is not read; kept total for the type's sake.
             Finished::Full(_) => Err(HttpError::Config(
@@ -215,21 +222,45 @@ impl HttpClient {
         retry: RetryPolicy,
         cancel: &CancellationToken,
     ) -> Result<HttpResponse, HttpError> {
-        match self.run(request, retry, cancel, true).await? {
+        self.send_with(request, no_preparation, retry, cancel).await
+    }
+
+    /// Like [`Self::send`], with `prepare` applied to a fresh copy of the request before every
+    /// attempt, once its turn has come (after spacing and backoff waits): for auth that depends
+    /// on the moment of sending, such as a signature over a timestamp header, which a retry must
+    /// not replay. Retries, spacing and cancellation are exactly those of [`Self::send`]; an
+    /// error from `prepare` ends the call with that error.
+    pub async fn send_with<E, F>(
+        &self,
+        request: RequestBuilder,
+        prepare: F,
+        retry: RetryPolicy,
+        cancel: &CancellationToken,
+    ) -> Result<HttpResponse, E>
+    where
+        E: From<HttpError>,
+        F: FnMut(&mut Request) -> Result<(), E>,
+    {
+        match self.run(request, retry, cancel, true, prepare).await? {
             Finished::Full(response) => Ok(response),
-            Finished::Response(_) => Err(HttpError::Config(
-                "internal: unexpected unread response".into(),
-            )),
+            Finished::Response(_) => {
+                Err(HttpError::Config("internal: unexpected unread response".into()).into())
+            }
         }
     }
 
-    async fn run(
+    async fn run<E, F>(
         &self,
         builder: RequestBuilder,
         policy: RetryPolicy,
         cancel: &CancellationToken,
         read_body: bool,
-    ) -> Result<Finished, HttpError> {
+        mut prepare: F,
+    ) -> Result<Finished, E>
+    where
+        E: From<HttpError>,
+        F: FnMut(&mut Request) -> Result<(), E>,
+    {
         let inner = &*self.inner;
         let request = builder.build().map_err(|err| HttpError::InvalidRequest {
             method: "request".into(),
@@ -245,11 +276,11 @@ impl HttpClient {
         loop {
             attempt += 1;
             if cancel.is_cancelled() {
-                return Err(HttpError::Cancelled);
+                return Err(HttpError::Cancelled.into());
             }
             // Keep the original for later attempts; a body that cannot be copied (a stream)
             // gets exactly one attempt.
-            let this_try = match pending.as_ref().and_then(Request::try_clone) {
+            let mut this_try = match pending.as_ref().and_then(Request::try_clone) {
                 Some(copy) if attempt < max_attempts => copy,
                 _ => {
                     max_attempts = attempt;
@@ -265,6 +296,8 @@ impl HttpClient {
             if !waited.is_zero() {
                 debug!(%method, %url, attempt, wait_ms = millis(waited), "waited for request slot");
             }
+            prepare(&mut this_try)?;
+            register_credentials(this_try.headers());
 
             let started = Instant::now();
             let sent = self.send_once(this_try, policy, cancel).await;
@@ -309,7 +342,7 @@ impl HttpClient {
             let body = match policy {
                 RetryPolicy::Idempotent => tokio::select! {
                     biased;
-                    _ = cancel.cancelled() => return Err(HttpError::Cancelled),
+                    _ = cancel.cancelled() => return Err(HttpError::Cancelled.into()),
                     body = response.bytes() => body,
                 },
                 // The server has acted; its answer (the new id) must not be dropped.
@@ -402,6 +435,37 @@ impl HttpClient {
             .and_then(|value| parse_retry_after(value, SystemTime::now()))
             .map(|delay| delay.min(inner.retry_after_cap))
             .unwrap_or_else(|| backoff(inner.retry_base, inner.retry_cap, attempt))
+    }
+}
+
+/// The `prepare` step of calls that need none.
+fn no_preparation(_: &mut Request) -> Result<(), HttpError> {
+    Ok(())
+}
+
+/// Headers whose value is a credential whatever the vendor: the standard auth headers, the
+/// common API-key and token headers, cookies, and anything a caller marked sensitive (reqwest's
+/// `basic_auth` and `bearer_auth` do).
+fn is_credential(name: &HeaderName, value: &HeaderValue) -> bool {
+    value.is_sensitive()
+        || matches!(
+            name.as_str(),
+            "authorization"
+                | "proxy-authorization"
+                | "cookie"
+                | "x-auth-token"
+                | "x-api-key"
+                | "x-subject-token"
+        )
+}
+
+fn register_credentials(headers: &HeaderMap) {
+    for (name, value) in headers {
+        if is_credential(name, value) {
+            if let Ok(text) = value.to_str() {
+                secrets::register_header(name.as_str(), text);
+            }
+        }
     }
 }
 

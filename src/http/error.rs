@@ -1,6 +1,7 @@
 //! Errors of the HTTP room. Every message names the method and a redacted URL (no userinfo, no
 //! query) and the cause; none carries headers, bodies or credentials, so they can go straight
-//! into Terraform diagnostics and logs.
+//! into Terraform diagnostics and logs. Causes from lower layers are scrubbed of registered
+//! secrets (a library may quote what it could not send).
 
 use std::error::Error as _;
 
@@ -70,7 +71,7 @@ impl HttpError {
 
 /// Flattens a reqwest error and its sources into one line. reqwest puts the full URL (with any
 /// userinfo and query) into its own Display, so the URL is stripped first; the lower layers
-/// (hyper, io, rustls) describe only what went wrong.
+/// (hyper, io, rustls) describe only what went wrong; registered secrets are scrubbed anyway.
 pub(crate) fn describe(err: reqwest::Error) -> String {
     let err = err.without_url();
     let mut text = err.to_string();
@@ -84,5 +85,5 @@ pub(crate) fn describe(err: reqwest::Error) -> String {
         }
         source = cause.source();
     }
-    text
+    super::secrets::scrub(&text).into_owned()
 }

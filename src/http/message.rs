@@ -2,14 +2,18 @@
 //!
 //! Vendors disagree: `{"message": …}`, `{"errors": ["…"]}`, `{"error": {"message": …}}`,
 //! `{"externalMessage": …}`, `{"errors": {"field": ["…"]}}`, XML `<Message>…</Message>`, or
-//! an HTML page from a proxy. Users need the words either way.
+//! an HTML page from a proxy. Users need the words either way, but never a secret the API
+//! echoed back: registered secrets are scrubbed here, before the words reach any error type.
 
 use serde_json::Value;
+
+use super::secrets;
 
 /// Longest message we pass on: an error body can be a whole HTML page.
 const MAX_LEN: usize = 500;
 
 /// The most useful one-line message in an error body, or `None` when the body is empty.
+/// Registered secrets (see [`secrets`]) are replaced by [`secrets::MARKER`].
 pub fn error_message(body: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
@@ -21,8 +25,10 @@ pub fn error_message(body: &[u8]) -> Option<String> {
         Err(_) if text.starts_with('<') => from_markup(text),
         Err(_) => Some(text.to_string()),
     };
+    // Scrubbed before tidying: collapsing whitespace or cutting at the length limit could
+    // otherwise leave a part of a secret that no longer matches the registered value.
     found
-        .map(|message| tidy(&message))
+        .map(|message| tidy(&secrets::scrub(&message)))
         .filter(|message| !message.is_empty())
 }
 
@@ -142,6 +148,31 @@ mod tests {
             );
         }
         assert_eq!(error_message(b"  "), None);
+    }
+
+    #[test]
+    fn registered_secrets_are_scrubbed_from_every_shape() {
+        use super::secrets::{register, MARKER};
+        let secret = "msg-Secret/Val+1";
+        register(secret);
+        let long_tail = "y".repeat(600);
+        for body in [
+            format!(r#"{{"message":"bad key {secret}"}}"#),
+            // Echoed inside a JSON string in escaped form, then decoded by the extraction.
+            r#"{"errors":["bad key msg-Secret\/Val+1"]}"#.to_string(),
+            format!("<Error><Message>bad key {secret}</Message></Error>"),
+            format!("plain bad key {secret}"),
+            // A secret right at the cut: scrubbed before the cut, so no prefix survives.
+            format!("{}{secret}{long_tail}", "x".repeat(495)),
+            format!("not json {{ key={}", "msg-Secret%2FVal%2B1"),
+        ] {
+            let message = error_message(body.as_bytes()).unwrap_or_default();
+            assert!(!message.contains("msg-Secret"), "{body} -> {message}");
+            assert!(
+                message.contains(&MARKER[..5]) || message.ends_with('…'),
+                "{message}"
+            );
+        }
     }
 
     #[test]

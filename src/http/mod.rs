@@ -8,7 +8,10 @@
 //! - request spacing: a minimum interval between request starts, shared by every task of the
 //!   process, because vendor rate limits are per caller (Instaclustr: 1 request / 2.5 s per IP);
 //! - cancellation of every wait through a `CancellationToken`;
-//! - logging at DEBUG without headers, bodies, credentials, query strings or URL userinfo.
+//! - logging at DEBUG without headers, bodies, credentials, query strings or URL userinfo;
+//! - the process-wide secret register ([`secrets`]): every credential header a request carries
+//!   is registered before it is sent, and every message built from a response body or an error
+//!   is scrubbed of registered values.
 //!
 //! Vendor clients add only what is theirs: paths, auth headers, typed bodies, status mapping.
 
@@ -19,6 +22,7 @@ mod message;
 pub mod path;
 mod redact;
 mod retry;
+pub mod secrets;
 mod spacing;
 #[cfg(test)]
 pub(crate) mod testing;

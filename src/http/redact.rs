@@ -1,4 +1,9 @@
 //! URL redaction for logs and error messages.
+//!
+//! Besides the parts of a URL where credentials hide by convention, a path segment can carry a
+//! registered secret (an id a user pasted a token into): the result is scrubbed too.
+
+use super::secrets::scrub;
 
 /// `scheme://host[:port]/path` of `url`: userinfo, query and fragment are dropped because they
 /// are where credentials and tokens hide (`https://user:pass@host/`, `?api_key=`). Anything
@@ -8,7 +13,7 @@ pub fn redact_url(url: &str) -> String {
         Ok(parsed) => redact_parsed(&parsed),
         Err(_) => {
             let cut = url.find(['?', '#']).map_or(url, |end| &url[..end]);
-            strip_userinfo(cut)
+            scrub(&strip_userinfo(cut)).into_owned()
         }
     }
 }
@@ -25,7 +30,7 @@ pub(crate) fn redact_parsed(url: &reqwest::Url) -> String {
         out.push_str(&port.to_string());
     }
     out.push_str(url.path());
-    out
+    scrub(&out).into_owned()
 }
 
 /// Removes `user:pass@` from a string that looks like `scheme://user:pass@host/...`.

@@ -5,11 +5,12 @@ use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
-use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
+use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::server::Connected;
 use tonic::transport::Server as GrpcServer;
 
@@ -21,10 +22,14 @@ use super::v5::ProviderV5;
 use super::v6::ProviderV6;
 use crate::framework::resource::Provider;
 use crate::framework::server::Server;
+use crate::http::secrets;
 
 /// Large states exceed tonic's 4 MiB default.
 const MAX_MESSAGE: usize = 256 << 20;
-const TLS_HANDSHAKE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+const TLS_HANDSHAKE_LIMIT: Duration = Duration::from_secs(10);
+/// First pause after a failed `accept`, doubled per further failure up to the cap.
+const ACCEPT_PAUSE_FIRST: Duration = Duration::from_millis(10);
+const ACCEPT_PAUSE_CAP: Duration = Duration::from_secs(1);
 
 /// How a provider binary was asked to run.
 enum Mode {
@@ -70,7 +75,7 @@ pub fn serve_provider<P: Provider>(binary: &'static str, provider: impl FnOnce()
         match handshake::negotiate(|k| std::env::var(k).ok()) {
             Ok(n) => n,
             Err(e) => {
-                eprintln!("{binary}: {e}");
+                eprintln!("{binary}: {}", secrets::scrub(&e.to_string()));
                 return 1;
             }
         }
@@ -89,7 +94,7 @@ pub fn serve_provider<P: Provider>(binary: &'static str, provider: impl FnOnce()
     match runtime.block_on(serve(binary, server, negotiated, debug)) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("{binary}: {e}");
+            eprintln!("{binary}: {}", secrets::scrub(&e.to_string()));
             1
         }
     }
@@ -177,7 +182,7 @@ async fn serve(
     match tls {
         None => {
             router
-                .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+                .serve_with_incoming_shutdown(tcp_incoming(listener), shutdown)
                 .await?
         }
         Some(tls) => {
@@ -212,6 +217,23 @@ fn ignore_interrupts(debug: bool) {
     }
 }
 
+/// Accepts TCP connections for the plaintext (debug, no AutoMTLS) server. tonic's own loop
+/// retries a failed accept at once, which spins on EMFILE; this one pauses like the TLS loop.
+fn tcp_incoming(listener: tokio::net::TcpListener) -> ReceiverStream<io::Result<TcpStream>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(async move {
+        let mut pause = AcceptPause::default();
+        loop {
+            let (tcp, _) = accept(&listener, &mut pause).await;
+            if tx.send(Ok(tcp)).await.is_err() {
+                // The server has stopped listening.
+                return;
+            }
+        }
+    });
+    ReceiverStream::new(rx)
+}
+
 /// Accepts TCP connections and completes each TLS handshake on its own task, so one bad client
 /// cannot stall or stop the server.
 fn tls_incoming(
@@ -221,14 +243,12 @@ fn tls_incoming(
     let acceptor = tokio_rustls::TlsAcceptor::from(tls.config);
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     tokio::spawn(async move {
+        let mut pause = AcceptPause::default();
         loop {
-            let (tcp, peer) = match listener.accept().await {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    continue;
-                }
-            };
+            let (tcp, peer) = accept(&listener, &mut pause).await;
+            if tx.is_closed() {
+                return;
+            }
             let acceptor = acceptor.clone();
             let tx = tx.clone();
             tokio::spawn(async move {
@@ -244,6 +264,91 @@ fn tls_incoming(
         }
     });
     ReceiverStream::new(rx)
+}
+
+/// The next connection, waiting out failures of `accept` itself.
+async fn accept(
+    listener: &tokio::net::TcpListener,
+    pause: &mut AcceptPause,
+) -> (TcpStream, std::net::SocketAddr) {
+    loop {
+        match listener.accept().await {
+            Ok(connection) => {
+                if let Some(failures) = pause.succeeded() {
+                    tracing::info!(failures, "accepting connections again");
+                }
+                return connection;
+            }
+            Err(e) => {
+                let next = pause.failed(&e);
+                if next.log {
+                    tracing::warn!(
+                        error = %e,
+                        pause_ms = u64::try_from(next.wait.as_millis()).unwrap_or(u64::MAX),
+                        "accept failed; pausing before the next attempt (logged once until it works again)"
+                    );
+                } else if next.wait.is_zero() {
+                    tracing::debug!(error = %e, "connection dropped before it was accepted");
+                }
+                if !next.wait.is_zero() {
+                    tokio::time::sleep(next.wait).await;
+                }
+            }
+        }
+    }
+}
+
+/// What to do after a failed `accept`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct AcceptRetry {
+    wait: Duration,
+    /// Only the first failure of a burst is worth a log line.
+    log: bool,
+}
+
+/// Pacing of `accept` retries. Errors like EMFILE or ENOBUFS do not clear by retrying at once:
+/// the listener stays readable, so a hot loop burns a core and floods the log while the process
+/// waits for descriptors to be freed. A failure that concerns one connection only (the client
+/// reset it before it was accepted) is retried at once and does not start a burst.
+#[derive(Debug, Default)]
+struct AcceptPause {
+    /// Failures since the last accepted connection.
+    failures: u64,
+    last_wait: Option<Duration>,
+}
+
+impl AcceptPause {
+    fn failed(&mut self, err: &io::Error) -> AcceptRetry {
+        if matches!(
+            err.kind(),
+            io::ErrorKind::ConnectionAborted
+                | io::ErrorKind::ConnectionReset
+                | io::ErrorKind::Interrupted
+                | io::ErrorKind::WouldBlock
+        ) {
+            return AcceptRetry {
+                wait: Duration::ZERO,
+                log: false,
+            };
+        }
+        self.failures += 1;
+        let wait = match self.last_wait {
+            None => ACCEPT_PAUSE_FIRST,
+            Some(last) => (last * 2).min(ACCEPT_PAUSE_CAP),
+        };
+        self.last_wait = Some(wait);
+        AcceptRetry {
+            wait,
+            log: self.failures == 1,
+        }
+    }
+
+    /// Ends a burst; the number of failures it had, if there was one.
+    fn succeeded(&mut self) -> Option<u64> {
+        let failures = std::mem::take(&mut self.failures);
+        self.last_wait = None;
+        (failures > 0).then_some(failures)
+    }
 }
 
 /// A server-side TLS connection that tonic can serve.
@@ -300,6 +405,11 @@ fn install_panic_hook() {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".to_string());
+        // A panic message can quote a value: scrub it, without waiting on the register's lock,
+        // which this very thread might hold.
+        let message = secrets::try_scrub(&message)
+            .map(|m| m.into_owned())
+            .unwrap_or_else(|| "(message withheld: secret register busy)".to_string());
         let location = info
             .location()
             .map(|l| format!("{}:{}", l.file(), l.line()))
@@ -308,4 +418,49 @@ fn install_panic_hook() {
         eprintln!("panic: {message}\n\ngoroutine 1 [running]:\n{location}\n{backtrace}");
         std::process::abort();
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn emfile() -> io::Error {
+        io::Error::other("Too many open files (os error 24)")
+    }
+
+    #[test]
+    fn accept_failures_back_off_and_log_once_per_burst() {
+        let mut pause = AcceptPause::default();
+        let waits: Vec<AcceptRetry> = (0..10).map(|_| pause.failed(&emfile())).collect();
+        let ms: Vec<u128> = waits.iter().map(|r| r.wait.as_millis()).collect();
+        assert_eq!(ms, [10, 20, 40, 80, 160, 320, 640, 1000, 1000, 1000]);
+        assert!(waits[0].log);
+        assert!(waits[1..].iter().all(|r| !r.log));
+
+        assert_eq!(pause.succeeded(), Some(10));
+        assert_eq!(pause.succeeded(), None);
+        // A new burst starts small again and is logged again.
+        let again = pause.failed(&emfile());
+        assert_eq!(
+            again,
+            AcceptRetry {
+                wait: ACCEPT_PAUSE_FIRST,
+                log: true
+            }
+        );
+    }
+
+    #[test]
+    fn a_connection_reset_before_accept_is_retried_at_once() {
+        let mut pause = AcceptPause::default();
+        let reset = io::Error::from(io::ErrorKind::ConnectionAborted);
+        assert_eq!(
+            pause.failed(&reset),
+            AcceptRetry {
+                wait: Duration::ZERO,
+                log: false
+            }
+        );
+        assert_eq!(pause.succeeded(), None);
+    }
 }

@@ -65,15 +65,18 @@ macro_rules! wire_conversions {
             }
         }
 
+        /// Summaries and details are scrubbed of registered secrets here, at the last point
+        /// before Terraform shows them, whatever produced them (an API's echo, a wrapped error).
         pub fn diagnostics(d: Diagnostics) -> Vec<pb::Diagnostic> {
+            use crate::http::secrets::scrub;
             d.0.into_iter()
                 .map(|d| pb::Diagnostic {
                     severity: match d.severity {
                         Severity::Error => pb::diagnostic::Severity::Error as i32,
                         Severity::Warning => pb::diagnostic::Severity::Warning as i32,
                     },
-                    summary: d.summary,
-                    detail: d.detail,
+                    summary: scrub(&d.summary).into_owned(),
+                    detail: scrub(&d.detail).into_owned(),
                     attribute: d.path.as_ref().map(path),
                 })
                 .collect()

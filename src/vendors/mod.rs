@@ -4,3 +4,5 @@ pub mod cloudbasic;
 pub mod css;
 pub mod instaclustr;
 pub mod redis;
+#[cfg(test)]
+mod secret_leaks;

@@ -557,3 +557,106 @@ async fn https_with_a_custom_ca_insecure_mode_and_untrusted_certificates() {
     );
     task.abort();
 }
+
+#[tokio::test]
+async fn send_with_prepares_a_fresh_copy_for_every_attempt() {
+    let server = TestServer::script(vec![
+        Reply::status(503),
+        Reply::status(503),
+        Reply::json(200, "{}"),
+    ])
+    .await;
+    let http = client(&server.base);
+    let mut prepared = 0u32;
+    let response = http
+        .send_with(
+            http.post("/signed")
+                .header("x-stamp", "original")
+                .body("{}"),
+            |request: &mut Request| {
+                prepared += 1;
+                // A fresh copy each time: the previous attempt's stamp is not there any more.
+                assert_eq!(
+                    request.headers().get("x-stamp").map(|v| v.as_bytes()),
+                    Some(&b"original"[..])
+                );
+                request.headers_mut().insert(
+                    "x-stamp",
+                    reqwest::header::HeaderValue::from_str(&format!("attempt-{prepared}"))
+                        .map_err(|_| HttpError::Config("bad header".into()))?,
+                );
+                Ok::<_, HttpError>(())
+            },
+            RetryPolicy::Idempotent,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(prepared, 3);
+    let stamps: Vec<_> = server
+        .requests()
+        .iter()
+        .map(|r| r.header("x-stamp").unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(stamps, ["attempt-1", "attempt-2", "attempt-3"]);
+    assert!(server.requests().iter().all(|r| r.body == b"{}"));
+}
+
+#[derive(Debug, thiserror::Error)]
+enum PrepareError {
+    #[error("cannot sign")]
+    Sign,
+    #[error(transparent)]
+    Http(#[from] HttpError),
+}
+
+#[tokio::test]
+async fn a_failing_preparation_sends_nothing_and_keeps_its_error_type() {
+    let server = TestServer::script(vec![Reply::status(200)]).await;
+    let http = client(&server.base);
+    let err = http
+        .send_with(
+            http.get("/x"),
+            |_: &mut Request| Err(PrepareError::Sign),
+            RetryPolicy::Idempotent,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, PrepareError::Sign), "{err:?}");
+    assert_eq!(server.count(), 0);
+}
+
+#[tokio::test]
+async fn credential_headers_are_registered_before_sending() {
+    // The server quotes the credentials it was sent, decoded and as they came.
+    let server = TestServer::start(|request, _| {
+        let authorization = request.header("authorization").unwrap_or_default();
+        let token = request.header("x-auth-token").unwrap_or_default();
+        Reply::json(
+            400,
+            &serde_json::json!({"message": format!(
+                "rejected {authorization} user:http-reg-Pw77 token {token}"
+            )})
+            .to_string(),
+        )
+    })
+    .await;
+    let http = client(&server.base);
+    let response = http
+        .send(
+            http.get("/x")
+                .basic_auth("user", Some("http-reg-Pw77"))
+                .header("X-Auth-Token", "http-reg-token-5"),
+            RetryPolicy::Idempotent,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+    let message = response.error_message().unwrap_or_default();
+    assert!(message.starts_with("rejected Basic "), "{message}");
+    for leaked in ["http-reg-Pw77", "http-reg-token-5", "dXNlcjpodHRw"] {
+        assert!(!message.contains(leaked), "{leaked} in {message}");
+    }
+}

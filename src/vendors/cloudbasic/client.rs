@@ -4,17 +4,23 @@
 //! Signature Version 4 ([`super::signing`]). 200 means done: the API has no status or describe
 //! action, so nothing is ever read back. Retries, TLS, timeouts and cancellation come from the
 //! shared [`HttpClient`]; this file adds paths, bodies, signing and the mapping of answers.
+//!
+//! Every attempt is signed afresh (a retry carries a new `X-Amz-Date` and signature, not the
+//! first attempt's), and the key material the client sends (the secret key, each signature, the
+//! remote instance's private key in a body) is registered with [`crate::http::secrets`], so the
+//! API's echo of a request cannot reach a diagnostic.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::SystemTime;
 
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
+use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST};
 use reqwest::StatusCode;
 use tokio_util::sync::CancellationToken;
 
 use super::body::{read_answer, ActionBody, PayloadFormat, Problem};
 use super::signing::{self, Credentials, Scope, AMZ_CONTENT_SHA256, AMZ_DATE};
-use crate::http::{error_message, redact_url, HttpClient, HttpError, RetryPolicy};
+use crate::http::{error_message, secrets, HttpClient, HttpError, RetryPolicy};
 
 /// `CreateCluster`: cluster this instance (`local_server`) with another one. The keys are the
 /// *remote* instance's API key pair.
@@ -225,11 +231,15 @@ pub struct ClientSettings {
     pub format: PayloadFormat,
 }
 
+/// The time a signature is made at; tests step it to tell attempts apart.
+type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
 /// One per provider process; cheap to clone.
 #[derive(Clone)]
 pub struct CloudBasicClient {
     http: HttpClient,
     settings: ClientSettings,
+    clock: Clock,
 }
 
 impl fmt::Debug for CloudBasicClient {
@@ -243,7 +253,17 @@ impl fmt::Debug for CloudBasicClient {
 
 impl CloudBasicClient {
     pub fn new(http: HttpClient, settings: ClientSettings) -> Self {
-        CloudBasicClient { http, settings }
+        CloudBasicClient {
+            http,
+            settings,
+            clock: Arc::new(SystemTime::now),
+        }
+    }
+
+    #[cfg(test)]
+    fn with_clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
     }
 
     pub fn format(&self) -> PayloadFormat {
@@ -257,6 +277,7 @@ impl CloudBasicClient {
         request: &CreateCluster,
         cancel: &CancellationToken,
     ) -> Result<(), ApiError> {
+        secrets::register(&request.private_key);
         self.call(request.body(), RetryPolicy::NotIdempotent, cancel)
             .await
     }
@@ -267,6 +288,7 @@ impl CloudBasicClient {
         request: &AlterCluster,
         cancel: &CancellationToken,
     ) -> Result<(), ApiError> {
+        secrets::register(&request.private_key);
         self.call(request.body(), RetryPolicy::Idempotent, cancel)
             .await
     }
@@ -277,6 +299,9 @@ impl CloudBasicClient {
         request: &DeleteCluster,
         cancel: &CancellationToken,
     ) -> Result<(), ApiError> {
+        if let Some((_, private_key)) = &request.keys {
+            secrets::register(private_key);
+        }
         self.call(request.body(), RetryPolicy::NotIdempotent, cancel)
             .await
     }
@@ -290,45 +315,68 @@ impl CloudBasicClient {
         let action = body.action;
         let format = self.settings.format;
         let path = format!("/api/{action}");
-        let payload = body.encode(format);
-        let url = self.http.url(&path);
-        let parsed = reqwest::Url::parse(&url).map_err(|e| {
-            HttpError::Config(format!("invalid endpoint URL {:?}: {e}", redact_url(&url)))
-        })?;
-        let host = authority(&parsed);
         let content_type = format.content_type();
-        let signed = signing::sign(
-            &signing::Request {
-                method: "POST",
-                path: parsed.path(),
-                query: parsed.query(),
-                headers: &[("host", &host), ("content-type", content_type)],
-                body: &payload,
-                content_sha256_header: true,
-            },
-            &self.settings.credentials,
-            &self.settings.scope,
-            SystemTime::now(),
-        )?;
-        // Host is set explicitly so that what goes on the wire is exactly what was signed.
         let request = self
             .http
             .post(&path)
-            .header(HOST, host.as_str())
             .header(CONTENT_TYPE, content_type)
-            .header(AMZ_DATE, signed.amz_date.as_str())
-            .header(AMZ_CONTENT_SHA256, signed.content_sha256.as_str())
-            .header(AUTHORIZATION, signed.authorization.as_str())
-            .body(payload);
-        tracing::debug!(action, %format, signed_headers = %signed.signed_headers, "calling CloudBasic");
-        let response = self.http.send(request, retry, cancel).await?;
-        let answer = read_answer(&response.body, response.header("content-type"));
+            .body(body.encode(format));
+        // Signed per attempt, over the request exactly as it goes on the wire.
+        let sign_attempt = |request: &mut reqwest::Request| -> Result<(), ApiError> {
+            let host = authority(request.url());
+            let body = request
+                .body()
+                .and_then(reqwest::Body::as_bytes)
+                .unwrap_or_default();
+            let signed = signing::sign(
+                &signing::Request {
+                    method: "POST",
+                    path: request.url().path(),
+                    query: request.url().query(),
+                    headers: &[("host", &host), ("content-type", content_type)],
+                    body,
+                    content_sha256_header: true,
+                },
+                &self.settings.credentials,
+                &self.settings.scope,
+                (self.clock)(),
+            )?;
+            let mut authorization = header_value(&signed.authorization)?;
+            authorization.set_sensitive(true);
+            let headers = request.headers_mut();
+            // Host is set explicitly so that what goes on the wire is exactly what was signed.
+            headers.insert(HOST, header_value(&host)?);
+            headers.insert(AMZ_DATE, header_value(&signed.amz_date)?);
+            headers.insert(AMZ_CONTENT_SHA256, header_value(&signed.content_sha256)?);
+            headers.insert(AUTHORIZATION, authorization);
+            tracing::debug!(action, %format, signed_headers = %signed.signed_headers, amz_date = %signed.amz_date, "calling CloudBasic");
+            Ok(())
+        };
+        let response = self
+            .http
+            .send_with(request, sign_attempt, retry, cancel)
+            .await?;
+        // Scrubbed before it is read as well as after: the reader shortens long texts, which
+        // could cut a secret in two and leave half of it unrecognisable.
+        let body = String::from_utf8_lossy(&response.body);
+        let answer = read_answer(
+            secrets::scrub(&body).as_bytes(),
+            response.header("content-type"),
+        );
         let status = response.status;
         tracing::debug!(action, status = status.as_u16(), request_id = ?answer.request_id, "CloudBasic answered");
         if status.is_success() {
             return Ok(());
         }
-        let mut problems = answer.problems;
+        // Problems are read from the body by this client, not by the HTTP room: scrubbed here.
+        let mut problems: Vec<Problem> = answer
+            .problems
+            .into_iter()
+            .map(|problem| Problem {
+                field: problem.field.map(|f| secrets::scrub(&f).into_owned()),
+                message: secrets::scrub(&problem.message).into_owned(),
+            })
+            .collect();
         if problems.is_empty() {
             // Not CloudBasic's error shape (a proxy page, an empty body): still give the words.
             problems.push(Problem {
@@ -341,7 +389,7 @@ impl CloudBasicClient {
                 }),
             });
         }
-        let request_id = answer.request_id;
+        let request_id = answer.request_id.map(|id| secrets::scrub(&id).into_owned());
         Err(match status {
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ApiError::Unauthorized {
                 action,
@@ -363,6 +411,12 @@ impl CloudBasicClient {
             },
         })
     }
+}
+
+fn header_value(text: &str) -> Result<HeaderValue, signing::SigningError> {
+    HeaderValue::from_str(text).map_err(|_| {
+        signing::SigningError::Sign("the signer produced a value that is not a valid header".into())
+    })
 }
 
 /// `host[:port]` as the HTTP client sends it in `Host` (the port only when not the scheme's
@@ -612,6 +666,55 @@ mod tests {
         );
         assert_eq!(server.count(), 3);
         assert!(err.to_string().contains("Service Unavailable"), "{err}");
+    }
+
+    /// A retry is signed again: a new `X-Amz-Date` and signature, not the first attempt's.
+    #[tokio::test]
+    async fn every_attempt_is_signed_afresh() {
+        let (server, client) = setup(
+            PayloadFormat::Json,
+            vec![Reply::status(503), Reply::status(200)],
+        )
+        .await;
+        // Each signature is made one second after the previous one.
+        let start = SystemTime::now();
+        let ticks = std::sync::atomic::AtomicU64::new(0);
+        let client = client.with_clock(move || {
+            let n = ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            start + Duration::from_secs(n)
+        });
+        let alter = AlterCluster {
+            remote_server: "10.0.0.3".into(),
+            port: 81,
+            public_key: "REMOTEPUB".into(),
+            private_key: "remote-private".into(),
+        };
+        client
+            .alter_cluster(&alter, &CancellationToken::new())
+            .await
+            .unwrap();
+        let r = server.requests();
+        assert_eq!(r.len(), 2);
+        assert_ne!(header(&r[0], "x-amz-date"), header(&r[1], "x-amz-date"));
+        assert_ne!(
+            header(&r[0], "authorization"),
+            header(&r[1], "authorization")
+        );
+        assert_eq!(r[0].body, r[1].body);
+        for request in &r {
+            let verified = crate::sim::cloudbasic::sigv4::verify(
+                &crate::sim::cloudbasic::sigv4::Incoming {
+                    method: &request.method,
+                    path: &request.path,
+                    query: None,
+                    headers: &request.headers,
+                    body: &request.body,
+                },
+                |key| (key == "PUBKEY").then(|| SECRET.to_string()),
+                SystemTime::now(),
+            );
+            assert!(verified.is_ok(), "{verified:?}");
+        }
     }
 
     #[tokio::test]

@@ -4,6 +4,10 @@
 //!
 //! What CloudBasic gets on every request: `Host`, `Content-Type`, `X-Amz-Date`, and
 //! `X-Amz-Content-Sha256` with the real SHA-256 of the body, all four signed.
+//!
+//! The secret key is registered with [`crate::http::secrets`] when [`Credentials`] are made, and
+//! every signature when it is computed, so an API echoing a request cannot put them in a
+//! diagnostic or a log line.
 
 use std::fmt;
 use std::time::SystemTime;
@@ -13,6 +17,8 @@ use aws_sigv4::http_request::{
 };
 use aws_sigv4::sign::v4;
 use sha2::{Digest, Sha256};
+
+use crate::http::secrets;
 
 /// The only algorithm CloudBasic documents.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -30,9 +36,11 @@ pub struct Credentials {
 
 impl Credentials {
     pub fn new(access_key: impl Into<String>, secret_key: impl Into<String>) -> Self {
+        let secret_key = secret_key.into();
+        secrets::register(&secret_key);
         Credentials {
             access_key: access_key.into(),
-            secret_key: secret_key.into(),
+            secret_key,
         }
     }
 
@@ -138,6 +146,9 @@ pub fn sign(
             .map(|(_, v)| v.to_string())
     };
     let authorization = header("authorization").ok_or_else(|| fail(&"no Authorization header"))?;
+    // Valid for one request only (and ~15 minutes), hence short-lived.
+    secrets::register_short_lived(&signature);
+    secrets::register_short_lived(&authorization);
     let signed_headers = authorization
         .split("SignedHeaders=")
         .nth(1)
@@ -352,7 +363,7 @@ mod tests {
                 body,
                 content_sha256_header: true,
             },
-            &Credentials::new("PUBLICKEY", "private"),
+            &Credentials::new("PUBLICKEY", "body-hash-test-private"),
             &Scope {
                 region: "us-east-1".into(),
                 service: "cloudbasic".into(),
@@ -376,5 +387,33 @@ mod tests {
         let text = format!("{:?}", Credentials::new("AK", "very-secret"));
         assert!(text.contains("AK"));
         assert!(!text.contains("very-secret"));
+    }
+
+    #[test]
+    fn the_secret_key_and_signatures_are_registered() {
+        let credentials = Credentials::new("AK", "signing-registered-Secret/1");
+        let signed = sign(
+            &Request {
+                method: "POST",
+                path: "/api/CreateCluster",
+                query: None,
+                headers: &[("Host", "h")],
+                body: b"{}",
+                content_sha256_header: true,
+            },
+            &credentials,
+            &suite_scope(),
+            suite_time(),
+        )
+        .unwrap();
+        let text = format!(
+            "echo signing-registered-Secret%2F1 {} {}",
+            signed.signature, signed.authorization
+        );
+        let marker = secrets::MARKER;
+        assert_eq!(
+            secrets::scrub(&text),
+            format!("echo {marker} {marker} {marker}")
+        );
     }
 }

@@ -4,6 +4,10 @@
 //! cancellation come from the shared [`HttpClient`], tokens from [`TokenSource`]. A 401 makes
 //! the client fetch a new token and send the request once more (for a create too: the gateway
 //! rejected it before CSS saw it).
+//!
+//! Passwords the client sends (`adminPwd`, a password reset) are registered with
+//! [`crate::http::secrets`] before they go out, so an API echoing them cannot put them in a
+//! diagnostic; tokens are registered by [`TokenSource`].
 
 use std::fmt;
 use std::sync::Arc;
@@ -16,11 +20,15 @@ use tokio_util::sync::CancellationToken;
 
 use super::token::{redact, AuthError, Secret, TokenSource};
 use crate::http::path::{addressable, decode_failure, segment};
-use crate::http::{lenient, HttpClient, HttpError, HttpResponse, RetryPolicy};
+use crate::http::{
+    lenient, secrets, HttpClient, HttpError, HttpResponse, RetryPolicy, TransportKind,
+};
 
 /// Clusters listed per page when looking for a name.
 const PAGE: usize = 100;
 const MAX_PAGES: usize = 50;
+/// How many times one tag change is sent at most while its outcome stays unclear.
+const TAG_SENDS: u32 = 3;
 
 // ---------------------------------------------------------------------------------------------
 // Request bodies (field names as the API documents them: mostly camelCase, some snake_case)
@@ -565,6 +573,9 @@ impl CssClient {
         body: &CreateCluster,
         cancel: &CancellationToken,
     ) -> Result<String, ApiError> {
+        if let Some(password) = &body.cluster.admin_pwd {
+            secrets::register(password);
+        }
         let path = self.clusters_path();
         let response = self
             .send(
@@ -728,6 +739,7 @@ impl CssClient {
         cancel: &CancellationToken,
     ) -> Result<(), ApiError> {
         let path = self.existing(id, "/password/reset")?;
+        secrets::register(password.expose());
         let body = NewPassword {
             newpassword: password.expose(),
         };
@@ -787,7 +799,8 @@ impl CssClient {
     }
 
     /// `POST /v1.0/{project_id}/css-cluster/{id}/tags` `{"tag": {"key", "value"}}`; where that
-    /// route does not exist (404/405), the batch form `POST …/tags/action`.
+    /// route does not exist (404/405), the batch form `POST …/tags/action`. Sent once, never
+    /// replayed blindly: after an unclear outcome the tags are read back first.
     pub async fn add_tag(
         &self,
         id: &str,
@@ -796,25 +809,13 @@ impl CssClient {
         cancel: &CancellationToken,
     ) -> Result<(), ApiError> {
         self.existing(id, "")?;
-        let path = self.tags_path(id);
-        let body = OneTag {
-            tag: TagRef { key, value },
-        };
-        let response = self
-            .send(
-                || self.http.post(&path).json(&body),
-                RetryPolicy::Idempotent,
-                cancel,
-            )
-            .await?;
-        if matches!(response.status.as_u16(), 404 | 405) {
-            return self.batch_tags(id, "create", key, value, cancel).await;
-        }
-        done(&response)
+        self.change_tag(id, TagChange::Add, key, value, cancel)
+            .await
     }
 
     /// `DELETE /v1.0/{project_id}/css-cluster/{id}/tags/{key}`; a key that is not there (404)
-    /// counts as deleted. Where the method is not allowed (405), the batch form.
+    /// counts as deleted. Where the method is not allowed (405), the batch form, which like an
+    /// add is read back after an unclear outcome rather than replayed.
     pub async fn delete_tag(
         &self,
         id: &str,
@@ -823,41 +824,124 @@ impl CssClient {
         cancel: &CancellationToken,
     ) -> Result<(), ApiError> {
         self.existing(id, "")?;
-        let path = format!("{}/{}", self.tags_path(id), segment(key));
-        let response = self
-            .send(|| self.http.delete(&path), RetryPolicy::Idempotent, cancel)
-            .await?;
-        if response.status.as_u16() == 405 {
-            return self.batch_tags(id, "delete", key, value, cancel).await;
-        }
-        match done(&response) {
-            Err(ApiError::NotFound) => Ok(()),
-            other => other,
-        }
+        self.change_tag(id, TagChange::Delete, key, value, cancel)
+            .await
     }
 
-    /// `POST …/tags/action` `{"action", "tags": [{"key", "value"}]}` for one tag.
-    async fn batch_tags(
+    /// Sends one tag change. An answer that settles it (success, a 4xx) is final. After an
+    /// unclear one (a 5xx, a timeout or a connection lost once the request was sent) the API may
+    /// or may not have applied it, and a blind repeat of a tag POST can fail on the tag it just
+    /// created, so the tags are read back: already as wanted is success; not yet is another
+    /// send, at most [`TAG_SENDS`] in all; unreadable leaves the unclear error standing.
+    async fn change_tag(
         &self,
         id: &str,
-        action: &str,
+        change: TagChange,
         key: &str,
         value: &str,
         cancel: &CancellationToken,
     ) -> Result<(), ApiError> {
-        let path = format!("{}/action", self.tags_path(id));
-        let body = serde_json::json!({"action": action, "tags": [{"key": key, "value": value}]});
-        let response = self
-            .send(
-                || self.http.post(&path).json(&body),
-                RetryPolicy::Idempotent,
-                cancel,
-            )
-            .await?;
-        match (action, done(&response)) {
-            ("delete", Err(ApiError::NotFound)) => Ok(()),
-            (_, other) => other,
+        let mut route = TagRoute::Single;
+        let mut unclear_sends = 0;
+        loop {
+            let unclear = match self.send_tag(id, change, route, key, value, cancel).await {
+                Ok(response) => {
+                    let status = response.status.as_u16();
+                    if route == TagRoute::Single && change.falls_back_on(status) {
+                        // The route does not exist here: nothing happened, try the batch form.
+                        route = TagRoute::Batch;
+                        continue;
+                    }
+                    match done(&response) {
+                        Ok(()) => return Ok(()),
+                        Err(ApiError::NotFound) if change == TagChange::Delete => return Ok(()),
+                        Err(err) if response.status.is_server_error() => err,
+                        Err(err) => return Err(err),
+                    }
+                }
+                Err(err) if sent_without_answer(&err) => err,
+                Err(err) => return Err(err),
+            };
+            unclear_sends += 1;
+            match self.tag_value(id, key, cancel).await {
+                Some(current) if change.achieved(current.as_deref(), value) => {
+                    tracing::debug!(
+                        change = change.name(),
+                        "tag change had an unclear answer; reading the tags back shows it applied"
+                    );
+                    return Ok(());
+                }
+                Some(_) if unclear_sends < TAG_SENDS => {
+                    tracing::debug!(
+                        change = change.name(),
+                        attempt = unclear_sends,
+                        "tag change had an unclear answer and is not applied; sending it again"
+                    );
+                }
+                _ => return Err(unclear),
+            }
         }
+    }
+
+    async fn send_tag(
+        &self,
+        id: &str,
+        change: TagChange,
+        route: TagRoute,
+        key: &str,
+        value: &str,
+        cancel: &CancellationToken,
+    ) -> Result<HttpResponse, ApiError> {
+        match (route, change) {
+            (TagRoute::Single, TagChange::Add) => {
+                let path = self.tags_path(id);
+                let body = OneTag {
+                    tag: TagRef { key, value },
+                };
+                self.send(
+                    || self.http.post(&path).json(&body),
+                    RetryPolicy::NotIdempotent,
+                    cancel,
+                )
+                .await
+            }
+            // A repeated DELETE finds nothing and answers 404, which counts as deleted.
+            (TagRoute::Single, TagChange::Delete) => {
+                let path = format!("{}/{}", self.tags_path(id), segment(key));
+                self.send(|| self.http.delete(&path), RetryPolicy::Idempotent, cancel)
+                    .await
+            }
+            // `POST …/tags/action` `{"action", "tags": [{"key", "value"}]}` for one tag.
+            (TagRoute::Batch, change) => {
+                let path = format!("{}/action", self.tags_path(id));
+                let body = serde_json::json!({
+                    "action": change.batch_action(),
+                    "tags": [{"key": key, "value": value}],
+                });
+                self.send(
+                    || self.http.post(&path).json(&body),
+                    RetryPolicy::NotIdempotent,
+                    cancel,
+                )
+                .await
+            }
+        }
+    }
+
+    /// The value tag `key` has now: `Some(None)` when the cluster has no such tag, `None` when
+    /// the tags cannot be read.
+    async fn tag_value(
+        &self,
+        id: &str,
+        key: &str,
+        cancel: &CancellationToken,
+    ) -> Option<Option<String>> {
+        let tags = self.get_tags(id, cancel).await.ok()??;
+        Some(
+            tags.into_iter()
+                .find(|tag| tag.key.as_deref() == Some(key))
+                .map(|tag| tag.value.unwrap_or_default()),
+        )
     }
 
     /// `GET /v1.0/{project_id}/css-cluster/{id}/tags` → `{"tags": [{"key", "value"}]}`.
@@ -925,6 +1009,66 @@ impl CssClient {
             return Ok(response);
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TagChange {
+    Add,
+    Delete,
+}
+
+/// `…/tags` (one tag per call) or `…/tags/action` (the batch form, for regions without the
+/// former).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TagRoute {
+    Single,
+    Batch,
+}
+
+impl TagChange {
+    fn name(self) -> &'static str {
+        match self {
+            TagChange::Add => "add",
+            TagChange::Delete => "delete",
+        }
+    }
+
+    fn batch_action(self) -> &'static str {
+        match self {
+            TagChange::Add => "create",
+            TagChange::Delete => "delete",
+        }
+    }
+
+    /// Whether the one-tag route answering `status` means "use the batch form". A 404 on a
+    /// DELETE is the tag that is not there, not a missing route.
+    fn falls_back_on(self, status: u16) -> bool {
+        match self {
+            TagChange::Add => matches!(status, 404 | 405),
+            TagChange::Delete => status == 405,
+        }
+    }
+
+    /// Whether a tag whose current value is `current` (`None`: no such tag) is what the change
+    /// wanted.
+    fn achieved(self, current: Option<&str>, wanted: &str) -> bool {
+        match self {
+            TagChange::Add => current == Some(wanted),
+            TagChange::Delete => current.is_none(),
+        }
+    }
+}
+
+/// A transport failure after the request may have reached CSS (timeout, connection reset):
+/// the change may or may not have been applied. A refused connection never reached it.
+fn sent_without_answer(err: &ApiError) -> bool {
+    matches!(
+        err,
+        ApiError::Http(HttpError::Transport {
+            kind: TransportKind::Timeout | TransportKind::Other,
+            ..
+        })
+    )
 }
 
 /// A modifying call's answer: success, unless the body says CSS.0011 (the API answers 202

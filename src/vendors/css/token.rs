@@ -7,6 +7,9 @@
 //! own: ten concurrent creates cost one token request.
 //!
 //! `auth_token` replaces all of this with a fixed token that cannot be renewed.
+//!
+//! The password and every token are registered with [`crate::http::secrets`] as soon as this
+//! module holds them, so no error text or log line can show them.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,11 +20,12 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
-use crate::http::{lenient, HttpClient, HttpError, RetryPolicy};
+use crate::http::{lenient, secrets, HttpClient, HttpError, RetryPolicy};
 
 const TOKEN_PATH: &str = "/v3/auth/tokens";
-/// How long a token is trusted when IAM does not say (IAM tokens live 24 h; 401 still renews).
-const ASSUMED_LIFETIME: Duration = Duration::from_secs(3600);
+/// How long a token is trusted when IAM does not say, or says something impossible (an expiry
+/// not after the issue time): the documented lifetime of IAM tokens. A 401 still renews early.
+const ASSUMED_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 /// Renew this long before expiry at most; short-lived tokens renew at 80 % of their life.
 const MAX_MARGIN: Duration = Duration::from_secs(300);
 
@@ -46,13 +50,11 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Replaces each secret longer than 3 characters in `text` (an API message that might echo
-/// what it was sent).
-pub fn redact(text: &str, secrets: &[&str]) -> String {
-    secrets
-        .iter()
-        .filter(|s| s.len() > 3)
-        .fold(text.to_string(), |t, s| t.replace(s, "<redacted>"))
+/// `text` (an API message that might echo what it was sent) without the given secrets nor any
+/// registered one, in any of their encoded forms; values shorter than
+/// [`secrets::MIN_LEN`] characters are left alone.
+pub fn redact(text: &str, extra: &[&str]) -> String {
+    secrets::scrub_with(text, extra).into_owned()
 }
 
 /// The password-method login of `POST /v3/auth/tokens`, scoped to one project.
@@ -158,11 +160,13 @@ struct TokenTimes {
 impl TokenSource {
     /// `auth_token`: used as is, never renewed.
     pub fn fixed(token: Secret) -> Self {
+        secrets::register(token.expose());
         Self::with(Source::Fixed(token))
     }
 
     /// Password login against IAM at `iam`'s base URL.
     pub fn password(iam: HttpClient, login: PasswordLogin) -> Self {
+        secrets::register(login.password.expose());
         Self::with(Source::Password { iam, login })
     }
 
@@ -281,6 +285,7 @@ impl TokenSource {
             .ok_or(AuthError::NoToken {
                 status: status.as_u16(),
             })?;
+        secrets::register(token);
         if reqwest::header::HeaderValue::from_str(token).is_err() {
             return Err(AuthError::BadToken);
         }
@@ -297,27 +302,38 @@ impl TokenSource {
             parse_time(times.issued_at.as_deref()),
             SystemTime::now(),
         );
-        let margin = (life / 5).min(MAX_MARGIN);
+        let renew_after = renew_after(life);
         tracing::info!(
             lifetime_s = life.as_secs(),
-            renew_after_s = (life - margin).as_secs(),
+            renew_after_s = renew_after.as_secs(),
             "IAM token obtained"
         );
         Ok(Cached {
             token: Secret::new(token),
-            refresh_at: fetched_at + (life - margin),
+            refresh_at: fetched_at + renew_after,
         })
     }
 }
 
 /// How long a token lives. Measured on IAM's own clock (`expires_at - issued_at`) when both are
-/// given, so a skewed local clock does not matter; else against the local clock.
+/// given, so a skewed local clock does not matter; else against the local clock. A lifetime
+/// that comes out as zero or negative (clock skew, a malformed answer) is not believed: trusting
+/// it would fetch a new token for every call, so the documented 24 h are assumed instead, and
+/// the 401 path still renews a token IAM really did expire.
 fn lifetime(expires: Option<SystemTime>, issued: Option<SystemTime>, now: SystemTime) -> Duration {
-    match (expires, issued) {
-        (Some(e), Some(i)) => e.duration_since(i).unwrap_or(Duration::ZERO),
-        (Some(e), None) => e.duration_since(now).unwrap_or(Duration::ZERO),
-        (None, _) => ASSUMED_LIFETIME,
-    }
+    let measured = match (expires, issued) {
+        (Some(e), Some(i)) => e.duration_since(i).ok(),
+        (Some(e), None) => e.duration_since(now).ok(),
+        (None, _) => None,
+    };
+    measured
+        .filter(|life| !life.is_zero())
+        .unwrap_or(ASSUMED_LIFETIME)
+}
+
+/// When to fetch a new token, counted from the fetch of a token living `life`.
+fn renew_after(life: Duration) -> Duration {
+    life - (life / 5).min(MAX_MARGIN)
 }
 
 /// IAM writes `2024-05-01T10:00:00.000000Z`; a numeric UTC offset (`+08:00`) is read too.
@@ -509,6 +525,77 @@ mod tests {
         assert_eq!(t("2024-05-01T10:00:00+00:00"), t("2024-05-01T10:00:00Z"));
         assert_eq!(lifetime(None, None, SystemTime::now()), ASSUMED_LIFETIME);
         assert!(format!("{:?}", Secret::new("x")).contains("redacted"));
-        assert_eq!(redact("a pw123 b", &["pw123"]), "a <redacted> b");
+        assert_eq!(
+            redact("a pw123 b", &["pw123"]),
+            format!("a {} b", secrets::MARKER)
+        );
+        assert_eq!(redact("a pw1 b", &["pw1"]), "a pw1 b");
+    }
+
+    #[test]
+    fn impossible_or_missing_lifetimes_mean_the_documented_24_hours() {
+        let t = |s: &str| parse_time(Some(s));
+        let day = Duration::from_secs(86_400);
+        let now = SystemTime::now();
+        let issued = t("2024-05-01T10:00:00Z");
+        // Expiry equal to, or before, the issue time.
+        assert_eq!(lifetime(issued, issued, now), day);
+        assert_eq!(lifetime(t("2024-05-01T09:00:00Z"), issued, now), day);
+        // An expiry in the local past with no issue time (a skewed local clock).
+        assert_eq!(lifetime(t("2000-01-01T00:00:00Z"), None, now), day);
+        // Unparseable or missing times.
+        assert_eq!(lifetime(parse_time(Some("soon")), issued, now), day);
+        assert_eq!(lifetime(None, issued, now), day);
+        // A real, short lifetime is still believed.
+        assert_eq!(
+            lifetime(t("2024-05-01T10:10:00Z"), issued, now),
+            Duration::from_secs(600)
+        );
+        // 24 h minus the usual margin; short lives renew at 80 %.
+        assert_eq!(renew_after(day), day - MAX_MARGIN);
+        assert_eq!(
+            renew_after(Duration::from_secs(600)),
+            Duration::from_secs(480)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_token_expiring_when_issued_is_cached_not_refetched() {
+        for (issued, expires) in [
+            ("2024-05-01T10:00:00Z", "2024-05-01T10:00:00Z"),
+            ("2024-05-01T10:00:00Z", "2024-04-30T10:00:00Z"),
+            ("2024-05-01T10:00:00Z", "not a time"),
+        ] {
+            let (server, source) = source(vec![
+                token_reply("tok-odd-1", issued, expires),
+                token_reply("tok-odd-2", issued, expires),
+            ])
+            .await;
+            let cancel = CancellationToken::new();
+            for _ in 0..3 {
+                assert_eq!(source.token(&cancel).await.unwrap().expose(), "tok-odd-1");
+            }
+            assert_eq!(server.count(), 1, "{issued} / {expires}");
+            // Renewed about a day later (the bound only fails for a test taking hours).
+            let slot = source.cache.lock().await;
+            let refresh_at = slot.as_ref().map(|c| c.refresh_at).unwrap();
+            assert!(refresh_at > Instant::now() + Duration::from_secs(23 * 3600));
+        }
+    }
+
+    #[tokio::test]
+    async fn password_and_tokens_are_registered() {
+        let (_server, source) = source(vec![token_reply(
+            "tok-registered-Kq3",
+            "2024-05-01T10:00:00Z",
+            "2024-05-02T10:00:00Z",
+        )])
+        .await;
+        source.token(&CancellationToken::new()).await.unwrap();
+        let text = "pw pa55-Word! token tok-registered-Kq3";
+        let marker = secrets::MARKER;
+        assert_eq!(secrets::scrub(text), format!("pw {marker} token {marker}"));
+        let _fixed = TokenSource::fixed(Secret::new("fixed-token-Zr8"));
+        assert_eq!(secrets::scrub("fixed-token-Zr8"), marker);
     }
 }

@@ -513,3 +513,262 @@ async fn cancellation_is_reported_as_cancelled() {
     assert!(err.is_cancelled(), "{err:?}");
     assert_eq!(server.count(), 0);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Tag changes after unclear outcomes
+
+/// How the fake API answers the n-th (from 0) tag-changing request: whether it applies the
+/// change, and what it says.
+type TagScript = dyn Fn(usize) -> (bool, Reply) + Send + Sync;
+
+/// A CSS API holding one cluster's tags (starting with `initial`), answering tag changes as
+/// `script` says and `GET …/tags` with the current tags (or `tags_reply` when given).
+async fn tag_api(
+    initial: &[(&str, &str)],
+    script: Box<TagScript>,
+    tags_reply: Option<Reply>,
+    timeout: Duration,
+) -> (TestServer, CssClient) {
+    let tags: Mutex<Vec<(String, String)>> = Mutex::new(
+        initial
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    );
+    let changes = Mutex::new(0usize);
+    let server = TestServer::start(move |req: &Recorded, _| {
+        if req.path.starts_with("/iam/") {
+            return token_reply("tok-tags");
+        }
+        if req.method == "GET" {
+            if let Some(reply) = &tags_reply {
+                return reply.clone();
+            }
+            let list: Vec<serde_json::Value> = tags
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| serde_json::json!({"key": k, "value": v}))
+                .collect();
+            return Reply::json(200, &serde_json::json!({ "tags": list }).to_string());
+        }
+        if req.method == "DELETE" {
+            return Reply::json(405, "{}");
+        }
+        let n = {
+            let mut count = changes.lock().unwrap();
+            *count += 1;
+            *count - 1
+        };
+        let (apply, reply) = script(n);
+        if apply {
+            let body = req.json();
+            let mut tags = tags.lock().unwrap();
+            let (action, tag) = if body.get("tag").is_some() {
+                ("create", body["tag"].clone())
+            } else {
+                (
+                    body["action"].as_str().unwrap_or_default(),
+                    body["tags"][0].clone(),
+                )
+            };
+            let key = tag["key"].as_str().unwrap_or_default().to_string();
+            let value = tag["value"].as_str().unwrap_or_default().to_string();
+            tags.retain(|(k, _)| *k != key);
+            if action == "create" {
+                tags.push((key, value));
+            }
+        }
+        reply
+    })
+    .await;
+    let http = HttpClient::new(HttpSettings {
+        base_url: format!("{}/css", server.base),
+        retry_base: Duration::from_millis(5),
+        retry_cap: Duration::from_millis(20),
+        timeout,
+        ..HttpSettings::default()
+    })
+    .unwrap();
+    let iam = http.with_base_url(&format!("{}/iam", server.base)).unwrap();
+    let login = PasswordLogin {
+        domain_name: "dom".into(),
+        user_name: "alice".into(),
+        password: Secret::new(PASSWORD),
+        project_id: "proj-1".into(),
+    };
+    let tokens = Arc::new(TokenSource::password(iam, login));
+    (server, CssClient::new(http, "proj-1".into(), tokens))
+}
+
+fn count(server: &TestServer, method: &str, path_end: &str) -> usize {
+    css_requests(server)
+        .iter()
+        .filter(|r| r.method == method && r.path.ends_with(path_end))
+        .count()
+}
+
+const NORMAL: Duration = Duration::from_secs(10);
+
+#[tokio::test]
+async fn an_add_applied_behind_a_503_is_not_sent_again() {
+    let (server, client) = tag_api(
+        &[("other", "x")],
+        Box::new(|_| {
+            (
+                true,
+                Reply::json(503, r#"{"externalMessage":"busy backend"}"#),
+            )
+        }),
+        None,
+        NORMAL,
+    )
+    .await;
+    client
+        .add_tag("c-1", "team", "search", &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(count(&server, "POST", "/tags"), 1);
+    assert_eq!(count(&server, "GET", "/tags"), 1);
+}
+
+#[tokio::test]
+async fn an_add_not_applied_behind_a_503_is_sent_again() {
+    let (server, client) = tag_api(
+        &[],
+        Box::new(|n| match n {
+            0 => (false, Reply::status(503)),
+            _ => (true, Reply::status(204)),
+        }),
+        None,
+        NORMAL,
+    )
+    .await;
+    client
+        .add_tag("c-1", "team", "search", &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(count(&server, "POST", "/tags"), 2);
+    assert_eq!(count(&server, "GET", "/tags"), 1);
+}
+
+#[tokio::test]
+async fn a_tag_with_another_value_is_not_taken_for_success() {
+    let (server, client) = tag_api(
+        &[("team", "old")],
+        Box::new(|n| match n {
+            0 => (false, Reply::status(502)),
+            _ => (true, Reply::status(200)),
+        }),
+        None,
+        NORMAL,
+    )
+    .await;
+    client
+        .add_tag("c-1", "team", "new", &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(count(&server, "POST", "/tags"), 2);
+}
+
+#[tokio::test]
+async fn an_add_that_stays_unclear_is_sent_a_bounded_number_of_times() {
+    let (server, client) = tag_api(
+        &[],
+        Box::new(|_| (false, Reply::json(500, r#"{"externalMessage":"internal"}"#))),
+        None,
+        NORMAL,
+    )
+    .await;
+    let err = client
+        .add_tag("c-1", "team", "search", &CancellationToken::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ApiError::Server { status: 500, message, .. } if message == "internal"),
+        "{err:?}"
+    );
+    assert_eq!(count(&server, "POST", "/tags"), TAG_SENDS as usize);
+    assert_eq!(count(&server, "GET", "/tags"), TAG_SENDS as usize);
+}
+
+#[tokio::test]
+async fn a_timed_out_add_is_read_back_not_replayed() {
+    let (server, client) = tag_api(
+        &[],
+        Box::new(|_| (true, Reply::status(204).delay(Duration::from_secs(5)))),
+        None,
+        Duration::from_millis(300),
+    )
+    .await;
+    client
+        .add_tag("c-1", "team", "search", &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(count(&server, "POST", "/tags"), 1);
+    assert_eq!(count(&server, "GET", "/tags"), 1);
+}
+
+#[tokio::test]
+async fn an_unclear_batch_delete_is_read_back() {
+    let (server, client) = tag_api(
+        &[("old", "x")],
+        Box::new(|_| (true, Reply::status(502))),
+        None,
+        NORMAL,
+    )
+    .await;
+    client
+        .delete_tag("c-1", "old", "x", &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(count(&server, "DELETE", "/tags/old"), 1);
+    assert_eq!(count(&server, "POST", "/tags/action"), 1);
+    assert_eq!(count(&server, "GET", "/tags"), 1);
+}
+
+#[tokio::test]
+async fn unreadable_tags_leave_the_unclear_error_standing() {
+    let (server, client) = tag_api(
+        &[],
+        Box::new(|_| (false, Reply::status(503))),
+        Some(Reply::json(404, "{}")),
+        NORMAL,
+    )
+    .await;
+    let err = client
+        .add_tag("c-1", "team", "search", &CancellationToken::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ApiError::Server { status: 503, .. }),
+        "{err:?}"
+    );
+    assert_eq!(count(&server, "POST", "/tags"), 1);
+}
+
+#[tokio::test]
+async fn a_refused_tag_is_not_read_back() {
+    let (server, client) = tag_api(
+        &[],
+        Box::new(|_| {
+            (
+                false,
+                Reply::json(400, r#"{"errCode":"CSS.0001","externalMessage":"bad key"}"#),
+            )
+        }),
+        None,
+        NORMAL,
+    )
+    .await;
+    let err = client
+        .add_tag("c-1", "team", "search", &CancellationToken::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ApiError::Validation { status: 400, .. }),
+        "{err:?}"
+    );
+    assert_eq!(count(&server, "POST", "/tags"), 1);
+    assert_eq!(count(&server, "GET", "/tags"), 0);
+}
