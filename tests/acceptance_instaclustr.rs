@@ -737,3 +737,73 @@ fn missing_credentials_are_a_clear_error() {
         wd_env.plan().assert_changes(1, 0, 0);
     });
 }
+
+/// Apply returns what the API reported, so an API that reports something other than what was
+/// asked is caught by Terraform's own check ("Provider produced inconsistent result after
+/// apply") instead of being papered over with the plan. The cluster id still reaches state, and
+/// destroy removes the cluster.
+#[test]
+fn a_lying_api_answer_is_caught_by_terraform() {
+    for_each_terraform(
+        "a_lying_api_answer_is_caught_by_terraform",
+        |tf, sim, wd| {
+            let cluster = ClusterCfg::new("cf_acc_lie");
+            init_with(wd, &main_tf(&ProviderCfg::for_sim(sim), Some(&cluster)));
+            // Every read of the new cluster claims a tier nobody asked for.
+            sim.inject_fault(json!({
+                "vendor": "instaclustr", "method": "GET", "path_contains": "/provisioning/v1/",
+                "patch": { "slaTier": "PRODUCTION" }, "times": 10000
+            }));
+            let out = wd.apply();
+            out.assert_failure();
+            assert!(
+                out.flat().contains("inconsistent result after apply"),
+                "{tf}: the lie was not caught:\n{}",
+                out.describe()
+            );
+            assert!(out.flat().contains("sla_tier"), "{tf}:\n{}", out.describe());
+            let id = state_id(wd);
+            assert!(
+                sim.instaclustr_cluster(&id).is_some(),
+                "{tf}: state id {id:?} unknown"
+            );
+
+            sim.clear_faults();
+            wd.destroy().assert_success();
+            assert_no_live_clusters(sim, tf);
+        },
+    );
+}
+
+/// A provider block whose values are known only after apply (here the API key comes out of a
+/// resource created in the same run) still plans; the apply then configures the provider with
+/// the known values. Needs `terraform_data` (Terraform 1.4+).
+#[test]
+fn unknown_provider_configuration_plans() {
+    for_each_terraform("unknown_provider_configuration_plans", |tf, sim, wd| {
+        if tf.version_tuple() < (1, 4, 0) {
+            eprintln!("SKIP: {tf}: no terraform_data before 1.4");
+            return;
+        }
+        let mut provider = ProviderCfg::for_sim(sim);
+        provider.api_key = None;
+        let hcl = main_tf(&provider, Some(&ClusterCfg::new("cf_acc_unknown_cfg"))).replace(
+            "provider \"instaclustr\" {\n",
+            &format!("provider \"instaclustr\" {{\n  api_key = terraform_data.key.output\n"),
+        ) + &format!(
+            "\nresource \"terraform_data\" \"key\" {{\n  input = {}\n}}\n",
+            hcl_string(IC_KEY)
+        );
+        init_with(wd, &hcl);
+        let plan = wd.plan();
+        plan.assert_changes(2, 0, 0);
+        assert!(
+            sim.vendor_requests("instaclustr").is_empty(),
+            "{tf}: plan called the API"
+        );
+        wd.apply().assert_success();
+        wd.plan().assert_no_changes();
+        wd.destroy().assert_success();
+        assert_no_live_clusters(sim, tf);
+    });
+}

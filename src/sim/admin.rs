@@ -18,6 +18,11 @@
 //! message "injected fault (clusterform-sim)") and a `Retry-After: <retry_after>` header if given,
 //! instead of normal handling — before rate limiting and auth. Faults are matched in the order
 //! they were queued.
+//!
+//! A lie instead of a fault: `{"vendor", "method"?, "path_contains"?, "patch": {..}, "times"?}`
+//! (no `status`). The matching requests are handled normally, then the JSON object `patch` is
+//! merged into the answer's JSON body (objects key by key, anything else replaced), so a test can
+//! make the API report something other than what it did.
 
 use std::time::Duration;
 
@@ -109,10 +114,11 @@ struct FaultRequest {
     vendor: String,
     method: Option<String>,
     path_contains: Option<String>,
-    status: u16,
+    status: Option<u16>,
     body: Option<Value>,
     retry_after: Option<u64>,
     times: Option<u32>,
+    patch: Option<Value>,
 }
 
 async fn list_faults(State(shared): State<Shared>) -> Response {
@@ -136,12 +142,28 @@ async fn add_fault(State(shared): State<Shared>, body: Bytes) -> Response {
             )),
         );
     }
-    if StatusCode::from_u16(req.status).is_err() || req.status < 100 {
-        return json_error(
-            StatusCode::BAD_REQUEST,
-            json_message("status must be an HTTP status code (100-999)"),
-        );
-    }
+    let status = match (req.status, &req.patch) {
+        (Some(s), None) if StatusCode::from_u16(s).is_ok() && s >= 100 => s,
+        (None, Some(Value::Object(_))) => 200,
+        (None, None) | (Some(_), None) => {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                json_message("status must be an HTTP status code (100-999)"),
+            )
+        }
+        (Some(_), Some(_)) => {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                json_message("a fault has either a status or a patch, not both"),
+            )
+        }
+        (None, Some(_)) => {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                json_message("patch must be a JSON object"),
+            )
+        }
+    };
     let times = req.times.unwrap_or(1);
     if times == 0 {
         return json_error(
@@ -153,10 +175,11 @@ async fn add_fault(State(shared): State<Shared>, body: Bytes) -> Response {
         vendor: req.vendor,
         method: req.method,
         path_contains: req.path_contains,
-        status: req.status,
+        status,
         body: req.body,
         retry_after: req.retry_after,
         times,
+        patch: req.patch,
     };
     let mut st = lock(&shared);
     st.faults.push(fault.clone());

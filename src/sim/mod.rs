@@ -137,6 +137,8 @@ pub struct Fault {
     pub body: Option<Value>,
     pub retry_after: Option<u64>,
     pub times: u32,
+    /// A lie rather than a failure: the request is handled, then this is merged into the body.
+    pub patch: Option<Value>,
 }
 
 impl Fault {
@@ -307,17 +309,21 @@ pub async fn vendor_gate(
     // Which part of the gate answered, for the stderr log line.
     let (early, answered_by) = {
         let mut st = lock(&shared);
-        if let Some(fault) = st.take_fault(vendor.name, &method, &path) {
-            (Some(fault_response(&vendor, &fault)), "fault")
-        } else if let Some(wait) = st.rate_check(&vendor, ip, started) {
-            (Some(rate_limited_response(&vendor, wait)), "rate-limit")
-        } else {
-            (None, "api")
+        match st.take_fault(vendor.name, &method, &path) {
+            Some(Fault {
+                patch: Some(patch), ..
+            }) => (Err(patch), "api, patched"),
+            Some(fault) => (Ok(Some(fault_response(&vendor, &fault))), "fault"),
+            None => match st.rate_check(&vendor, ip, started) {
+                Some(wait) => (Ok(Some(rate_limited_response(&vendor, wait))), "rate-limit"),
+                None => (Ok(None), "api"),
+            },
         }
     };
     let resp = match early {
-        Some(resp) => resp,
-        None => next.run(req).await,
+        Ok(Some(resp)) => resp,
+        Ok(None) => next.run(req).await,
+        Err(patch) => patched(next.run(req).await, &patch).await,
     };
 
     let status = resp.status().as_u16();
@@ -343,6 +349,40 @@ pub async fn vendor_gate(
         "request"
     );
     resp
+}
+
+/// The answer with `patch` merged into its JSON body; an answer that is not JSON is left alone.
+async fn patched(resp: Response, patch: &Value) -> Response {
+    let (parts, body) = resp.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024 * 1024).await else {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "unreadable answer to patch",
+        )
+            .into_response();
+    };
+    let Ok(mut json) = serde_json::from_slice::<Value>(&bytes) else {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    };
+    merge(&mut json, patch);
+    let mut out = (parts.status, Json(json)).into_response();
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
+fn merge(target: &mut Value, patch: &Value) {
+    match (target, patch) {
+        (Value::Object(t), Value::Object(p)) => {
+            for (k, v) in p {
+                merge(t.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+        (t, p) => *t = p.clone(),
+    }
 }
 
 fn fault_response(vendor: &Vendor, fault: &Fault) -> Response {

@@ -294,6 +294,11 @@ impl Sim {
         self.admin(reqwest::Method::POST, "/_admin/faults", Some(fault));
     }
 
+    /// `DELETE /_admin/faults`: drops every queued fault (and lie).
+    pub fn clear_faults(&self) {
+        self.admin(reqwest::Method::DELETE, "/_admin/faults", None);
+    }
+
     /// `POST /_admin/config` with `{"pace_ms"?, "rate_limit_ms"?}`.
     pub fn set_config(&self, config: Value) {
         self.admin(reqwest::Method::POST, "/_admin/config", Some(config));

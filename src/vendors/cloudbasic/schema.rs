@@ -65,7 +65,7 @@ pub fn schema() -> Schema {
             .state_only()
             .validate(Check(host_check))
             .describe(
-                "The server that stays primary when the cluster is destroyed, sent as `standaloneServer` to DeleteCluster. Defaults to `local_server`. Changing it only changes state.",
+                "The server that stays primary when the cluster is destroyed, sent as `standaloneServer` to DeleteCluster.",
             ),
     )
 }

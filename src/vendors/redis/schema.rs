@@ -150,7 +150,7 @@ pub fn schema() -> Schema {
             .sensitive()
             .state_only()
             .validate(not_empty())
-            .describe("Cluster administrator password. Changing it only updates state: it is what later reads authenticate with."),
+            .describe("Cluster administrator password: what later reads authenticate with."),
     )
     .attr(
         "license",
