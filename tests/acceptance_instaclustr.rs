@@ -789,7 +789,7 @@ fn unknown_provider_configuration_plans() {
         provider.api_key = None;
         let hcl = main_tf(&provider, Some(&ClusterCfg::new("cf_acc_unknown_cfg"))).replace(
             "provider \"instaclustr\" {\n",
-            &format!("provider \"instaclustr\" {{\n  api_key = terraform_data.key.output\n"),
+            "provider \"instaclustr\" {\n  api_key = terraform_data.key.output\n",
         ) + &format!(
             "\nresource \"terraform_data\" \"key\" {{\n  input = {}\n}}\n",
             hcl_string(IC_KEY)
