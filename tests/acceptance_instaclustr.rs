@@ -807,3 +807,53 @@ fn unknown_provider_configuration_plans() {
         assert_no_live_clusters(sim, tf);
     });
 }
+
+/// An `import` block (Terraform 1.5+) follows the same import rule as `terraform import`: the
+/// first plan imports and never replaces, records what the API cannot report in state only
+/// with the one warning, and after the apply the plan is empty.
+#[test]
+fn import_block_follows_the_import_rule() {
+    for_each_terraform("import_block_follows_the_import_rule", |tf, sim, wd| {
+        if tf.version_tuple() < (1, 5, 0) {
+            eprintln!("SKIP: {tf}: no import blocks before 1.5");
+            return;
+        }
+        let mut cluster = ClusterCfg::new("cf_acc_import_block");
+        cluster.sla_tier = Some("NON_PRODUCTION".to_owned());
+        cluster.rack_allocation = Some((3, 1));
+        let config = main_tf(&ProviderCfg::for_sim(sim), Some(&cluster));
+        init_with(wd, &config);
+        wd.apply().assert_success();
+        let id = state_id(wd);
+        wd.remove_file("terraform.tfstate");
+        wd.remove_file("terraform.tfstate.backup");
+
+        wd.write_main_tf(&format!(
+            "{config}\nimport {{\n  to = {ADDR}\n  id = {}\n}}\n",
+            hcl_string(&id)
+        ));
+        let plan = wd.plan();
+        plan.assert_not_contains("must be replaced");
+        plan.assert_contains("1 to import");
+        plan.assert_contains("Arguments recorded in state only after import");
+        plan.assert_contains("`wait_for_state`");
+        // The one change is the recorded wait_for_state: the explicitly configured default
+        // allocation matches what the API reports.
+        plan.assert_changes(0, 1, 0);
+        plan.assert_not_contains("- rack_allocation");
+        plan.assert_not_contains("+ rack_allocation");
+        sim.clear_requests();
+        wd.apply().assert_success();
+        let writes: Vec<Value> = sim
+            .vendor_requests("instaclustr")
+            .into_iter()
+            .filter(|r| r["method"] != "GET")
+            .collect();
+        assert!(writes.is_empty(), "{tf}: the import wrote: {writes:?}");
+        assert_eq!(state_id(wd), id, "{tf}");
+        wd.write_main_tf(&config);
+        wd.plan().assert_no_changes();
+        wd.destroy().assert_success();
+        assert_no_live_clusters(sim, tf);
+    });
+}
