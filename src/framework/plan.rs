@@ -296,7 +296,9 @@ impl Walk<'_> {
                 rule(&request, &mut self.diagnostics)
             }
         };
-        if self.context.private.unreported(path) && change != Change::InPlace {
+        if change != Change::InPlace
+            && only_unreported_differ(self.context.private, prior, planned, path)
+        {
             self.recorded.push(path.clone());
             return;
         }
@@ -335,6 +337,53 @@ impl Walk<'_> {
                 )
             }
         }
+    }
+}
+
+/// Whether every difference between `prior` and `planned` lies in what the import could not read
+/// (for a block declared as one argument, the differences may sit deep inside it).
+fn only_unreported_differ(
+    private: &Private,
+    prior: &Value,
+    planned: &Value,
+    path: &AttrPath,
+) -> bool {
+    if private.unreported(path) || prior == planned {
+        return true;
+    }
+    if !private.imported() {
+        return false;
+    }
+    let all = |pairs: Vec<(AttrPath, &Value, &Value)>| {
+        pairs
+            .iter()
+            .all(|(p, a, b)| a == b || only_unreported_differ(private, a, b, p))
+    };
+    match (prior, planned) {
+        (Value::Object(a), Value::Object(b)) | (Value::Map(a), Value::Map(b)) => {
+            let object = matches!(prior, Value::Object(_));
+            let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            all(keys
+                .into_iter()
+                .map(|k| {
+                    let p = if object {
+                        path.clone().attr(k)
+                    } else {
+                        path.clone().key(k)
+                    };
+                    (p, field(prior, k), field(planned, k))
+                })
+                .collect())
+        }
+        (Value::List(a), Value::List(b)) if a.len() == b.len() => all(a
+            .iter()
+            .zip(b)
+            .enumerate()
+            .map(|(i, (x, y))| (path.clone().index(i), x, y))
+            .collect()),
+        _ => false,
     }
 }
 
@@ -941,6 +990,43 @@ mod tests {
         // What the API did report follows the normal rules.
         let p = plan_edit(&private, |c| with(c, "zone", "z9".into()));
         assert_eq!(messages(&p), [(true, "zone".to_string())]);
+    }
+
+    #[test]
+    fn inside_a_block_declared_as_one_only_unreadable_parts_may_differ() {
+        let s = Schema::new("t").block(
+            "p",
+            NestedBlock::single(
+                Block::new("p")
+                    .attr("name", string().required())
+                    .attr("key", string().optional()),
+            )
+            .replace(),
+        );
+        let block =
+            |name: &str, key: Value| obj(&[("p", obj(&[("name", name.into()), ("key", key)]))]);
+        let prior = block("AWS", Value::Null);
+        let imported = Private {
+            import: Some(Import::Read {
+                unreported: vec!["p.key".into()],
+            }),
+        };
+        let run = |private: &Private, config: &Value| {
+            plan(
+                &s,
+                &PlanInput {
+                    prior: &prior,
+                    proposed: config,
+                    config,
+                    private,
+                },
+            )
+        };
+        let with_key = block("AWS", "k".into());
+        assert!(run(&imported, &with_key).requires_replace.is_empty());
+        assert_eq!(paths(&run(&Private::default(), &with_key)), ["p"]);
+        // A readable part that differs still replaces.
+        assert_eq!(paths(&run(&imported, &block("GCP", "k".into()))), ["p"]);
     }
 
     #[test]
