@@ -687,7 +687,7 @@ fn duration_text(d: Duration) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::schema::{boolean, list_of, map_of, number, string, Timeouts};
+    use super::super::schema::{boolean, list_of, map_of, number, string, Declare, Timeouts};
     use super::*;
 
     fn sample() -> Schema {

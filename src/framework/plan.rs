@@ -725,7 +725,7 @@ pub fn keep_spelling(block: &Block, kept: &Value, fresh: &mut Value) {
 mod tests {
     use super::*;
     use crate::framework::private::Import;
-    use crate::framework::schema::{number, string, Block, NestedBlock, SchemaKind};
+    use crate::framework::schema::{number, string, Block, Declare, NestedBlock, SchemaKind};
 
     fn obj(pairs: &[(&str, Value)]) -> Value {
         Value::Object(

@@ -60,6 +60,47 @@ impl OnChange {
     }
 }
 
+/// The builders that declare an argument's update behaviour, shared by attributes and nested
+/// blocks (a block declares one behaviour for everything inside it).
+pub trait Declare: Sized {
+    fn on_change(self, change: OnChange) -> Self;
+
+    /// A change plans a replacement.
+    fn replace(self) -> Self {
+        self.on_change(OnChange::Always(Change::Replace))
+    }
+    /// A change is sent to the API by the update.
+    fn in_place(self) -> Self {
+        self.on_change(OnChange::Always(Change::InPlace))
+    }
+    /// A change only updates state; the plan warns.
+    fn state_only(self) -> Self {
+        self.on_change(OnChange::Always(Change::StateOnly))
+    }
+    /// A change is a plan-time error.
+    fn fixed(self) -> Self {
+        self.on_change(OnChange::Always(Change::Fixed))
+    }
+    /// The behaviour is chosen per change by `rule`, described by `doc` in the docs.
+    fn change_rule(self, rule: ChangeRule, doc: &'static str) -> Self {
+        self.on_change(OnChange::Rule { rule, doc })
+    }
+}
+
+impl Declare for Attribute {
+    fn on_change(mut self, change: OnChange) -> Self {
+        self.change = Some(change);
+        self
+    }
+}
+
+impl Declare for NestedBlock {
+    fn on_change(mut self, change: OnChange) -> Self {
+        self.change = Some(change);
+        self
+    }
+}
+
 /// Whether two values mean the same to the API, though spelled differently (case, version
 /// spelling, order). The configured spelling is kept in state.
 pub type SemanticEq = fn(&Value, &Value) -> bool;
@@ -168,30 +209,6 @@ impl Attribute {
         self.computed = true;
         self
     }
-    /// A change plans a replacement.
-    pub fn replace(self) -> Self {
-        self.on_change(OnChange::Always(Change::Replace))
-    }
-    /// A change is sent to the API by the update.
-    pub fn in_place(self) -> Self {
-        self.on_change(OnChange::Always(Change::InPlace))
-    }
-    /// A change only updates state; the plan warns.
-    pub fn state_only(self) -> Self {
-        self.on_change(OnChange::Always(Change::StateOnly))
-    }
-    /// A change is a plan-time error.
-    pub fn fixed(self) -> Self {
-        self.on_change(OnChange::Always(Change::Fixed))
-    }
-    /// The behaviour is chosen per change by `rule`, described by `doc` in the docs.
-    pub fn change_rule(self, rule: ChangeRule, doc: &'static str) -> Self {
-        self.on_change(OnChange::Rule { rule, doc })
-    }
-    fn on_change(mut self, change: OnChange) -> Self {
-        self.change = Some(change);
-        self
-    }
     /// An in-place argument that cannot be removed once set: removing it is a plan-time error
     /// saying `why`.
     pub fn no_removal(mut self, why: &'static str) -> Self {
@@ -291,25 +308,6 @@ impl NestedBlock {
     }
     pub fn max(mut self, n: u32) -> Self {
         self.max_items = n;
-        self
-    }
-    pub fn replace(self) -> Self {
-        self.on_change(OnChange::Always(Change::Replace))
-    }
-    pub fn in_place(self) -> Self {
-        self.on_change(OnChange::Always(Change::InPlace))
-    }
-    pub fn state_only(self) -> Self {
-        self.on_change(OnChange::Always(Change::StateOnly))
-    }
-    pub fn fixed(self) -> Self {
-        self.on_change(OnChange::Always(Change::Fixed))
-    }
-    pub fn change_rule(self, rule: ChangeRule, doc: &'static str) -> Self {
-        self.on_change(OnChange::Rule { rule, doc })
-    }
-    fn on_change(mut self, change: OnChange) -> Self {
-        self.change = Some(change);
         self
     }
     pub fn semantic_eq(mut self, eq: SemanticEq) -> Self {

@@ -1,7 +1,7 @@
 //! The `cloudbasic_cluster` schema and its plan-time checks on server addresses, port and keys.
 
 use super::validate::{host, HOST_RULE};
-use crate::framework::schema::{number, string, Schema};
+use crate::framework::schema::{number, string, Declare, Schema};
 use crate::framework::validators::{int_between, not_empty, Check};
 use crate::framework::Value;
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::framework::plan::ChangeRequest;
 use crate::framework::schema::{
-    boolean, list_of, map_of, number, string, Block, Change, NestedBlock, Schema, Timeouts,
+    boolean, list_of, map_of, number, string, Block, Change, Declare, NestedBlock, Schema, Timeouts,
 };
 use crate::framework::validators::{int_between, matches, not_empty, one_of, Check};
 use crate::framework::{AttrPath, Diagnostic, Diagnostics, Type, Value};

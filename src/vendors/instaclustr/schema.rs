@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::framework::schema::{
-    boolean, list_of, map_of, number, string, Block, NestedBlock, Schema, Timeouts,
+    boolean, list_of, map_of, number, string, Block, Declare, NestedBlock, Schema, Timeouts,
 };
 use crate::framework::validators::{int_between, matches, one_of, private_ipv4_cidr};
 use crate::framework::{Type, Value};

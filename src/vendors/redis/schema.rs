@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::framework::plan::ChangeRequest;
-use crate::framework::schema::{list_of, string, Change, Schema, Timeouts};
+use crate::framework::schema::{list_of, string, Change, Declare, Schema, Timeouts};
 use crate::framework::validators::{not_empty, one_of, Check};
 use crate::framework::{AttrPath, Diagnostic, Diagnostics, Type, Value};
 
