@@ -191,6 +191,26 @@ fn wait_gone_or_deleted(sim: &Sim, id: &str) {
     );
 }
 
+/// Whether `tf` has a feature that came with `version`; says so visibly when it has not.
+fn at_least(tf: &Terraform, version: (u32, u32, u32), feature: &str) -> bool {
+    let ok = tf.version_tuple() >= version;
+    if !ok {
+        eprintln!(
+            "SKIP: {tf}: no {feature} before {}.{}",
+            version.0, version.1
+        );
+    }
+    ok
+}
+
+/// The Instaclustr requests that could change something (anything but a GET).
+fn write_requests(sim: &Sim) -> Vec<Value> {
+    sim.vendor_requests("instaclustr")
+        .into_iter()
+        .filter(|r| r["method"] != "GET")
+        .collect()
+}
+
 /// Asserts that the simulator holds no cluster that isn't DELETED (or gone).
 #[track_caller]
 fn assert_no_live_clusters(sim: &Sim, tf: &Terraform) {
@@ -355,11 +375,7 @@ fn import_then_plan_is_empty() {
         }
         sim.clear_requests();
         wd.apply().assert_success();
-        let writes: Vec<Value> = sim
-            .vendor_requests("instaclustr")
-            .into_iter()
-            .filter(|r| r["method"] != "GET")
-            .collect();
+        let writes = write_requests(sim);
         assert!(
             writes.is_empty(),
             "{tf}: a state-only update wrote: {writes:?}"
@@ -781,8 +797,7 @@ fn a_lying_api_answer_is_caught_by_terraform() {
 #[test]
 fn unknown_provider_configuration_plans() {
     for_each_terraform("unknown_provider_configuration_plans", |tf, sim, wd| {
-        if tf.version_tuple() < (1, 4, 0) {
-            eprintln!("SKIP: {tf}: no terraform_data before 1.4");
+        if !at_least(tf, (1, 4, 0), "terraform_data") {
             return;
         }
         let mut provider = ProviderCfg::for_sim(sim);
@@ -814,8 +829,7 @@ fn unknown_provider_configuration_plans() {
 #[test]
 fn import_block_follows_the_import_rule() {
     for_each_terraform("import_block_follows_the_import_rule", |tf, sim, wd| {
-        if tf.version_tuple() < (1, 5, 0) {
-            eprintln!("SKIP: {tf}: no import blocks before 1.5");
+        if !at_least(tf, (1, 5, 0), "import blocks") {
             return;
         }
         let mut cluster = ClusterCfg::new("cf_acc_import_block");
@@ -844,11 +858,7 @@ fn import_block_follows_the_import_rule() {
         plan.assert_not_contains("+ rack_allocation");
         sim.clear_requests();
         wd.apply().assert_success();
-        let writes: Vec<Value> = sim
-            .vendor_requests("instaclustr")
-            .into_iter()
-            .filter(|r| r["method"] != "GET")
-            .collect();
+        let writes = write_requests(sim);
         assert!(writes.is_empty(), "{tf}: the import wrote: {writes:?}");
         assert_eq!(state_id(wd), id, "{tf}");
         wd.write_main_tf(&config);
