@@ -93,6 +93,7 @@ pub fn plan(schema: &Schema, input: &PlanInput) -> Planned {
         planned_resource: &out.state,
         replace: Vec::new(),
         recorded: Vec::new(),
+        state_only: Vec::new(),
         diagnostics: Diagnostics::new(),
     };
     walk.block(
@@ -106,11 +107,17 @@ pub fn plan(schema: &Schema, input: &PlanInput) -> Planned {
         replace,
         recorded,
         diagnostics,
+        state_only,
         ..
     } = walk;
     out.diagnostics = diagnostics;
-    if !recorded.is_empty() {
-        out.diagnostics.push(import_warning(&recorded));
+    // A replacement makes a new object from the configuration: what would only have been
+    // recorded in state is then simply part of the new object, nothing to warn about.
+    if replace.is_empty() {
+        out.diagnostics.extend(state_only.into());
+        if !recorded.is_empty() {
+            out.diagnostics.push(import_warning(&recorded));
+        }
     }
     if replace.is_empty() {
         recompute_on_update(&schema.block, input.prior, &mut out.state);
@@ -143,6 +150,8 @@ struct Walk<'a> {
     replace: Vec<AttrPath>,
     /// Changed arguments the import could not read: recorded in state only.
     recorded: Vec<AttrPath>,
+    /// Warnings for state-only changes, shown unless the resource is replaced anyway.
+    state_only: Vec<Diagnostic>,
     diagnostics: Diagnostics,
 }
 
@@ -222,10 +231,11 @@ impl Walk<'_> {
                 // An element is its value: unchanged elements are in both sets, a changed one
                 // is the removal of the old and the addition of the new. Set elements have no
                 // path of their own, so everything lands on the set.
-                let (replace, recorded, diags) = (
+                let (replace, recorded, diags, warned) = (
                     self.replace.len(),
                     self.recorded.len(),
                     self.diagnostics.0.len(),
+                    self.state_only.len(),
                 );
                 let removed = elements(p).iter().filter(|e| !elements(n).contains(e));
                 let added = elements(n).iter().filter(|e| !elements(p).contains(e));
@@ -238,7 +248,10 @@ impl Walk<'_> {
                 let onto_set = |p: &mut AttrPath| *p = path.clone();
                 self.replace[replace..].iter_mut().for_each(onto_set);
                 self.recorded[recorded..].iter_mut().for_each(onto_set);
-                for d in &mut self.diagnostics.0[diags..] {
+                for d in self.diagnostics.0[diags..]
+                    .iter_mut()
+                    .chain(&mut self.state_only[warned..])
+                {
                     d.path = Some(path.clone());
                 }
                 dedup_tail(&mut self.replace, replace);
@@ -317,7 +330,7 @@ impl Walk<'_> {
                     }
                 }
             }
-            Change::StateOnly => self.diagnostics.push(
+            Change::StateOnly => self.state_only.push(
                 Diagnostic::warning(
                     format!("Changing {path} only updates Terraform state"),
                     format!("No API applies a change of {path}: the new value is recorded in state, and nothing is sent."),
@@ -909,6 +922,8 @@ mod tests {
     fn replace_applies_to_adding_changing_and_removing() {
         let p = plan_edit(&Private::default(), |c| with(c, "name", "b".into()));
         assert_eq!(paths(&p), ["name"]);
+        // standby follows name (state only), but a new object needs no such warning.
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
         assert_eq!(field(&p.state, "id"), &Value::Unknown);
         let p = plan_edit(&Private::default(), |c| {
             with(c, "opt", obj(&[("k", "e".into())]))
