@@ -85,7 +85,8 @@ pub fn schema() -> Schema {
                     .attr("tags", map_of(Type::String).optional().describe("Tags put on the cloud resources.")),
             )
             .required()
-            .replace(),
+            .replace()
+            .semantic_eq(same_provider),
         )
         .block(
             "rack_allocation",
@@ -117,7 +118,8 @@ pub fn schema() -> Schema {
                     ),
             )
             .min(1)
-            .replace(),
+            .replace()
+            .semantic_eq(same_bundles),
         )
         .attr(
             "wait_for_state",
@@ -169,6 +171,80 @@ fn same_racks(a: &Value, b: &Value) -> bool {
     racks(a).is_some() && racks(a) == racks(b)
 }
 
+/// A map of strings where "not set" and `{}` both mean "none" to the API.
+fn same_map(a: Option<&Value>, b: Option<&Value>) -> bool {
+    let empty = |v: Option<&Value>| {
+        v.is_none_or(|v| v.is_null() || v.entries().is_some_and(|m| m.is_empty()))
+    };
+    (empty(a) && empty(b)) || a == b
+}
+
+/// The same provider block: `tags = {}` is no tags.
+fn same_provider(a: &Value, b: &Value) -> bool {
+    let (Some(x), Some(y)) = (a.entries(), b.entries()) else {
+        return a == b;
+    };
+    x.keys().chain(y.keys()).all(|k| {
+        if k == "tags" {
+            same_map(x.get(k), y.get(k))
+        } else {
+            x.get(k).unwrap_or(&Value::Null) == y.get(k).unwrap_or(&Value::Null)
+        }
+    })
+}
+
+/// The semantic version inside a bundle version (`4.0.1` in `apache-cassandra-4.0.1.ic4`): the
+/// first run of dot-separated numbers with at least one dot.
+fn semantic_version(v: &str) -> Option<&str> {
+    let bytes = v.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_digit() {
+            let start = i;
+            let mut end = i;
+            let mut dots = 0;
+            while end < bytes.len() && bytes[end].is_ascii_digit() {
+                end += 1;
+                if end + 1 < bytes.len() && bytes[end] == b'.' && bytes[end + 1].is_ascii_digit() {
+                    dots += 1;
+                    end += 1;
+                }
+            }
+            if dots > 0 {
+                return Some(&v[start..end]);
+            }
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
+
+/// Bundles are the same when each has the same bundle, a version with the same semantic
+/// version (as the official provider compares them: `4.0.1` = `apache-cassandra-4.0.1.ic4`),
+/// and the same options (`options = {}` is no options).
+fn same_bundles(a: &Value, b: &Value) -> bool {
+    let (Some(x), Some(y)) = (a.elements(), b.elements()) else {
+        return a == b;
+    };
+    let same_version = |p: Option<&Value>, q: Option<&Value>| match (
+        p.and_then(Value::as_str),
+        q.and_then(Value::as_str),
+    ) {
+        (Some(p), Some(q)) => {
+            p == q || semantic_version(p).is_some_and(|v| Some(v) == semantic_version(q))
+        }
+        _ => p == q,
+    };
+    x.len() == y.len()
+        && x.iter().zip(y).all(|(p, q)| {
+            p.get("bundle") == q.get("bundle")
+                && same_version(p.get("version"), q.get("version"))
+                && same_map(p.get("options"), q.get("options"))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,5 +268,47 @@ mod tests {
         assert!(same_racks(&racks(3, 1), &Value::Null));
         assert!(!same_racks(&Value::Null, &racks(2, 1)));
         assert!(same_racks(&racks(2, 2), &racks(2, 2)));
+    }
+
+    #[test]
+    fn bundle_versions_compare_semantically_and_empty_maps_are_none() {
+        let bundle = |v: &str, options: Value| {
+            Value::list([Value::object([
+                ("bundle", Value::from("APACHE_CASSANDRA")),
+                ("version", Value::from(v)),
+                ("options", options),
+            ])])
+        };
+        let empty = Value::map(Vec::<(String, Value)>::new());
+        assert!(same_bundles(
+            &bundle("4.0.1", Value::Null),
+            &bundle("apache-cassandra-4.0.1.ic4", empty.clone())
+        ));
+        assert!(!same_bundles(
+            &bundle("4.0.1", Value::Null),
+            &bundle("apache-cassandra-4.0.10", Value::Null)
+        ));
+        assert!(!same_bundles(
+            &bundle("4.0.1", Value::Null),
+            &bundle("4.1.3", Value::Null)
+        ));
+        let opts = Value::map([("authnAuthz", Value::from("true"))]);
+        assert!(!same_bundles(
+            &bundle("4.0.1", Value::Null),
+            &bundle("4.0.1", opts)
+        ));
+        assert_eq!(
+            semantic_version("apache-cassandra-3.11.8.ic2"),
+            Some("3.11.8")
+        );
+        assert_eq!(semantic_version("v2"), None);
+
+        let provider =
+            |tags: Value| Value::object([("name", Value::from("AWS_VPC")), ("tags", tags)]);
+        assert!(same_provider(&provider(Value::Null), &provider(empty)));
+        assert!(!same_provider(
+            &provider(Value::Null),
+            &provider(Value::map([("team", Value::from("a"))]))
+        ));
     }
 }
