@@ -686,6 +686,7 @@ fn css_replace_and_in_place_matrix() {
     plan.assert_not_contains("must be replaced");
     if plan.exit_code == 2 {
         plan.assert_changes(0, 1, 0);
+        plan.assert_contains("means the same as before");
         sim.clear_requests();
         wd.apply().assert_success();
         let writes = css_writes(&sim);

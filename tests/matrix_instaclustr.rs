@@ -928,6 +928,8 @@ fn replace_arguments() {
             let plan = wd.plan();
             assert_in_place(&plan, &b.address(), &case);
             plan.assert_not_contains("only updates Terraform state");
+            // The plan says the update sends nothing.
+            plan.assert_contains("means the same as before");
             sim.clear_requests();
             wd.apply().assert_success();
             let sent = writes(&sim);

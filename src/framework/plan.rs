@@ -290,6 +290,14 @@ impl Walk<'_> {
         }
         if let Some(eq) = declared.semantic_eq {
             if prior.is_wholly_known() && planned.is_wholly_known() && eq(prior, planned) {
+                // Terraform still shows the new spelling as an update; say that it sends nothing.
+                self.state_only.push(
+                    Diagnostic::warning(
+                        format!("{path} means the same as before"),
+                        format!("The new value of {path} is another way of writing the current one: the plan records the new spelling in state and sends nothing to the API."),
+                    )
+                    .at(path.clone()),
+                );
                 return;
             }
         }
@@ -1065,6 +1073,11 @@ mod tests {
             },
         );
         assert!(p.requires_replace.is_empty());
+        assert_eq!(
+            messages(&p),
+            [(false, "v".to_string())],
+            "a respelling says it sends nothing"
+        );
         let mut fresh = obj(&[("v", "Abc".into()), ("c", "y".into())]);
         keep_spelling(&s.block, &config, &mut fresh);
         assert_eq!(field(&fresh, "v"), &Value::from("abc"));
