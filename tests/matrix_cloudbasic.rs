@@ -13,10 +13,12 @@
 
 mod support;
 
-use std::collections::BTreeSet;
-
 use serde_json::{json, Value};
-use support::{flatten, hcl_string, required_providers, PlanResult, Sim, Terraform, Workdir};
+use support::matrix::{
+    assert_in_place, assert_one_import_warning, matrix_terraform, state_only_warning,
+    IMPORT_WARNING,
+};
+use support::{hcl_string, required_providers, Sim, Terraform, Workdir};
 
 const PROVIDER: (&str, &str) = (
     "cloudbasic",
@@ -25,7 +27,6 @@ const PROVIDER: (&str, &str) = (
 const ADDR: &str = "cloudbasic_cluster.test";
 const LOCAL: &str = "10.0.1.15";
 const REMOTE: &str = "10.0.2.15";
-const IMPORT_WARNING: &str = "Arguments recorded in state only after import";
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
@@ -102,23 +103,6 @@ impl Cfg {
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/// The Terraform the matrix runs on: the newest available (`/usr/local/bin/terraform`, 1.11.4,
-/// when present, else 1.0.3). `None` (with a visible SKIP line) when there is none.
-fn matrix_terraform(test: &str) -> Option<Terraform> {
-    let versions = support::terraform_versions();
-    let tf = versions
-        .iter()
-        .rev()
-        .find(|t| !t.is_pre_1_0())
-        .or(versions.last())
-        .cloned();
-    match &tf {
-        Some(tf) => eprintln!("=== {test}: {tf}"),
-        None => eprintln!("SKIP: {test}: no Terraform binary available"),
-    }
-    tf
-}
-
 /// The actions the provider sent, oldest first.
 fn calls(sim: &Sim) -> Vec<Value> {
     sim.admin_get("/_admin/cloudbasic/calls")
@@ -154,56 +138,13 @@ fn attrs(wd: &Workdir) -> Value {
         .unwrap_or_else(|| panic!("{ADDR} is not in state:\n{:#}", wd.state()))
 }
 
-fn state_only_warning(attr: &str) -> String {
-    format!("Changing {attr} only updates Terraform state")
-}
-
-/// The names each import warning of a plan lists, one set per warning.
-fn import_warning_lists(plan: &PlanResult) -> Vec<BTreeSet<String>> {
-    let flat = plan.flat();
-    let mut out = Vec::new();
-    let mut rest = flat.as_str();
-    while let Some(i) = rest.find("The API does not report ") {
-        rest = &rest[i + "The API does not report ".len()..];
-        let end = rest.find(" back,").unwrap_or(rest.len());
-        out.push(
-            rest[..end]
-                .split('`')
-                .skip(1)
-                .step_by(2)
-                .map(str::to_owned)
-                .collect(),
-        );
-        rest = &rest[end..];
-    }
-    out
-}
-
-/// One in-place update of [`ADDR`], no replacement.
-#[track_caller]
-fn assert_in_place(plan: &PlanResult, case: &str) {
-    if plan.exit_code != 2 || plan.counts().map(|c| (c.add, c.change, c.destroy)) != Some((0, 1, 0))
-    {
-        panic!(
-            "{case}: expected one in-place update (Plan: 0 to add, 1 to change, 0 to destroy):\n{}",
-            plan.describe()
-        );
-    }
-    assert!(
-        flatten(&plan.stdout).contains(&format!("{ADDR} will be updated in-place")),
-        "{case}: {ADDR} is not updated in place:\n{}",
-        plan.describe()
-    );
-    plan.assert_not_contains("must be replaced");
-}
-
 /// Plans `cfg`, expects an in-place update without a state-only warning, applies it, and checks
 /// that exactly one AlterCluster carried the configured remote settings and that the simulator's
 /// cluster holds them; then the next plan is empty.
 fn apply_in_place(tf: &Terraform, sim: &Sim, wd: &Workdir, cfg: &Cfg, case: &str) {
     wd.write_main_tf(&cfg.hcl());
     let plan = wd.plan();
-    assert_in_place(&plan, case);
+    assert_in_place(&plan, ADDR, case);
     plan.assert_not_contains("only updates Terraform state");
     clear_logs(sim);
     wd.apply().assert_success();
@@ -308,7 +249,7 @@ fn every_argument_follows_its_declared_behaviour() {
         };
         wd.write_main_tf(&one.hcl());
         let plan = wd.plan();
-        assert_in_place(&plan, &format!("{tf}: {case}"));
+        assert_in_place(&plan, ADDR, &format!("{tf}: {case}"));
         plan.assert_not_contains("only updates Terraform state");
     }
     assert!(calls(&sim).is_empty(), "{tf}: plans called the API");
@@ -338,7 +279,7 @@ fn every_argument_follows_its_declared_behaviour() {
             plan.assert_no_changes();
             continue;
         }
-        assert_in_place(&plan, &format!("{tf}: {case}"));
+        assert_in_place(&plan, ADDR, &format!("{tf}: {case}"));
         if !tf.is_pre_1_0() {
             assert!(
                 plan.flat()
@@ -443,24 +384,9 @@ fn import_then_plan_with_every_optional_argument() {
                 calls(&sim).is_empty(),
                 "{case}: import or plan called the API"
             );
-            assert_in_place(&plan, &format!("{case}: first plan after import"));
+            assert_in_place(&plan, ADDR, &format!("{case}: first plan after import"));
             if !tf.is_pre_1_0() {
-                assert_eq!(
-                    plan.flat().matches(IMPORT_WARNING).count(),
-                    1,
-                    "{case}: expected one import warning:\n{}",
-                    plan.describe()
-                );
-                plan.assert_not_contains("similar warning");
-                let want: BTreeSet<String> = ["standalone_server".to_owned()].into();
-                assert_eq!(
-                    import_warning_lists(&plan),
-                    vec![want],
-                    "{case}: the import warning should list exactly the arguments the API \
-                     cannot report back:\n{}",
-                    plan.describe()
-                );
-                plan.assert_not_contains("only updates Terraform state");
+                assert_one_import_warning(&plan, &["standalone_server"], &case);
             }
 
             wd.apply().assert_success();

@@ -18,7 +18,11 @@ mod support;
 use std::time::Instant;
 
 use serde_json::Value;
-use support::{hcl_string, required_providers, PlanResult, Sim, Terraform, Workdir};
+use support::matrix::{
+    fast_sim, forces_replacement_on, q, system_or_1_0_3_terraform, writes_sent, Failures,
+    RawResource, IMPORT_WARNING,
+};
+use support::{required_providers, PlanResult, Sim, Terraform, Workdir};
 
 const PROVIDER: (&str, &str) = ("css", env!("CARGO_BIN_EXE_terraform-provider-css"));
 const DOMAIN: &str = "demo-domain";
@@ -27,99 +31,12 @@ const PASSWORD: &str = "demo-password";
 const PROJECT: &str = "demo-project";
 const ADMIN_PASSWORD: &str = "Admin#2024pw";
 const NEW_ADMIN_PASSWORD: &str = "Changed#2025pw";
-const IMPORT_WARNING: &str = "Arguments recorded in state only after import";
+/// The simulator's lifecycle step: creates take a few tens of milliseconds.
+const PACE: &str = "20ms";
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
 // ---------------------------------------------------------------------------------------------
-
-/// A resource block as raw HCL pieces: top-level arguments, then single nested blocks, so a test
-/// can set, change or remove any one of them.
-#[derive(Clone)]
-struct Res {
-    label: String,
-    attrs: Vec<(String, String)>,
-    blocks: Vec<(String, Vec<(String, String)>)>,
-}
-
-impl Res {
-    fn new(label: &str) -> Res {
-        Res {
-            label: label.to_owned(),
-            attrs: Vec::new(),
-            blocks: Vec::new(),
-        }
-    }
-
-    fn addr(&self) -> String {
-        format!("css_cluster.{}", self.label)
-    }
-
-    /// Sets `name` to the raw HCL expression `raw`.
-    fn set(&mut self, name: &str, raw: &str) -> &mut Res {
-        match self.attrs.iter_mut().find(|(k, _)| k == name) {
-            Some(slot) => slot.1 = raw.to_owned(),
-            None => self.attrs.push((name.to_owned(), raw.to_owned())),
-        }
-        self
-    }
-
-    fn unset(&mut self, name: &str) -> &mut Res {
-        self.attrs.retain(|(k, _)| k != name);
-        self
-    }
-
-    fn block(&mut self, name: &str, body: Option<&[(&str, &str)]>) -> &mut Res {
-        let body: Option<Vec<(String, String)>> = body.map(|b| {
-            b.iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
-        });
-        match (self.blocks.iter().position(|(k, _)| k == name), body) {
-            (Some(i), Some(b)) => self.blocks[i].1 = b,
-            (Some(i), None) => {
-                self.blocks.remove(i);
-            }
-            (None, Some(b)) => self.blocks.push((name.to_owned(), b)),
-            (None, None) => {}
-        }
-        self
-    }
-
-    /// Sets one argument inside the nested block `block` (which must exist).
-    fn block_set(&mut self, block: &str, name: &str, raw: &str) -> &mut Res {
-        let (_, body) = self
-            .blocks
-            .iter_mut()
-            .find(|(k, _)| k == block)
-            .unwrap_or_else(|| panic!("no block {block} in {}", self.label));
-        match body.iter_mut().find(|(k, _)| k == name) {
-            Some(slot) => slot.1 = raw.to_owned(),
-            None => body.push((name.to_owned(), raw.to_owned())),
-        }
-        self
-    }
-
-    fn hcl(&self) -> String {
-        let mut s = format!("resource \"css_cluster\" \"{}\" {{\n", self.label);
-        for (k, v) in &self.attrs {
-            s.push_str(&format!("  {k} = {v}\n"));
-        }
-        for (name, body) in &self.blocks {
-            s.push_str(&format!("\n  {name} {{\n"));
-            for (k, v) in body {
-                s.push_str(&format!("    {k} = {v}\n"));
-            }
-            s.push_str("  }\n");
-        }
-        s.push_str("}\n");
-        s
-    }
-}
-
-fn q(s: &str) -> String {
-    hcl_string(s)
-}
 
 fn provider_hcl(sim: &Sim) -> String {
     format!(
@@ -133,7 +50,7 @@ fn provider_hcl(sim: &Sim) -> String {
     )
 }
 
-fn main_tf(sim: &Sim, clusters: &[Res]) -> String {
+fn main_tf(sim: &Sim, clusters: &[RawResource]) -> String {
     let mut s = required_providers(&["css"]);
     s.push('\n');
     s.push_str(&provider_hcl(sim));
@@ -145,8 +62,8 @@ fn main_tf(sim: &Sim, clusters: &[Res]) -> String {
 }
 
 /// The required arguments, with `instance_num` nodes.
-fn minimal(label: &str, name: &str, instance_num: u32) -> Res {
-    let mut r = Res::new(label);
+fn minimal(label: &str, name: &str, instance_num: u32) -> RawResource {
+    let mut r = RawResource::new("css_cluster", label);
     r.set("name", &q(name))
         .set("engine_version", &q("7.10.2"))
         .set("instance_num", &instance_num.to_string())
@@ -162,7 +79,7 @@ fn minimal(label: &str, name: &str, instance_num: u32) -> Res {
 }
 
 /// `a`: every optional argument set, none to its default.
-fn cluster_a() -> Res {
+fn cluster_a() -> RawResource {
     let mut r = minimal("a", "es-mx-a", 2);
     r.set("engine_type", &q("opensearch"))
         .set("availability_zone", &q("demo-az1,demo-az2"))
@@ -182,12 +99,12 @@ fn cluster_a() -> Res {
 }
 
 /// `b`: no optional argument at all.
-fn cluster_b() -> Res {
+fn cluster_b() -> RawResource {
     minimal("b", "es-mx-b", 1)
 }
 
 /// `c`: security mode without HTTPS.
-fn cluster_c() -> Res {
+fn cluster_c() -> RawResource {
     let mut r = minimal("c", "es-mx-c", 1);
     r.set("authority_enabled", "true")
         .set("admin_password", &q(ADMIN_PASSWORD));
@@ -197,21 +114,6 @@ fn cluster_c() -> Res {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-/// The Terraform for the long matrices: the system one (1.11.4) when present, else 1.0.3.
-fn matrix_terraform() -> Option<Terraform> {
-    let versions = support::terraform_versions();
-    versions
-        .iter()
-        .find(|t| t.path == std::path::Path::new(support::SYSTEM_TERRAFORM))
-        .or_else(|| versions.iter().find(|t| t.version == "1.0.3"))
-        .cloned()
-}
-
-/// A simulator with quick steps: creates take a few tens of milliseconds.
-fn fast_sim() -> Sim {
-    Sim::start_with_args(&["--pace", "20ms"])
-}
 
 fn state_id(wd: &Workdir, addr: &str) -> String {
     wd.state_attributes(addr)
@@ -225,21 +127,6 @@ fn sim_cluster(sim: &Sim, id: &str) -> Value {
         .as_array()
         .and_then(|a| a.iter().find(|c| c["id"] == id).cloned())
         .unwrap_or_else(|| panic!("cluster {id} is not in the simulator"))
-}
-
-/// The CSS requests that change something (every method but GET), as `METHOD path`.
-fn css_writes(sim: &Sim) -> Vec<String> {
-    sim.vendor_requests("css")
-        .iter()
-        .filter(|r| r["method"] != "GET")
-        .map(|r| {
-            format!(
-                "{} {}",
-                r["method"].as_str().unwrap_or(""),
-                r["path"].as_str().unwrap_or("")
-            )
-        })
-        .collect()
 }
 
 /// `(method, path suffix)` pairs, as many as expected of each.
@@ -261,35 +148,6 @@ fn writes_match(got: &[String], want: &[(&str, String)]) -> bool {
     true
 }
 
-/// Whether the plan marks `leaf` (an attribute or block name) with `# forces replacement`: on
-/// its line, or, for a list or block spread over several lines, on the line that closes it
-/// (where Terraform 1.0 puts the mark).
-fn forces_replacement_on(plan: &PlanResult, leaf: &str) -> bool {
-    const MARK: &str = "# forces replacement";
-    let lines: Vec<&str> = plan.stdout.lines().collect();
-    lines.iter().enumerate().any(|(i, line)| {
-        let t = line
-            .trim_start()
-            .trim_start_matches(['~', '+', '-', '/'])
-            .trim_start();
-        let named = t
-            .strip_prefix(leaf)
-            .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('='));
-        if !named {
-            return false;
-        }
-        if line.contains(MARK) {
-            return true;
-        }
-        let opens = line.trim_end().ends_with('[') || line.trim_end().ends_with('{');
-        opens
-            && lines[i + 1..]
-                .iter()
-                .find(|l| l.trim_start().starts_with([']', '}']))
-                .is_some_and(|close| close.contains(MARK))
-    })
-}
-
 /// What a plan must show.
 enum Expect {
     /// `addr` is replaced, and one of these names carries `# forces replacement`.
@@ -298,34 +156,11 @@ enum Expect {
     Nothing,
 }
 
-/// Collects every mismatch of a matrix, so one run reports them all.
-#[derive(Default)]
-struct Failures(Vec<String>);
-
-impl Failures {
-    fn check(&mut self, ok: bool, what: &str, plan: &PlanResult) {
-        if !ok {
-            self.0.push(format!("{what}\n{}", plan.describe()));
-        }
-    }
-
-    #[track_caller]
-    fn assert_none(&self, tf: &Terraform) {
-        if !self.0.is_empty() {
-            panic!(
-                "{tf}: {} case(s) of the matrix failed:\n\n{}",
-                self.0.len(),
-                self.0.join("\n\n=====\n\n")
-            );
-        }
-    }
-}
-
 /// Plans `clusters` and checks `expect` for `target`; the plan must touch nothing else.
 fn plan_case(
     wd: &Workdir,
     sim: &Sim,
-    clusters: &[Res],
+    clusters: &[RawResource],
     target: &str,
     case: &str,
     expect: &Expect,
@@ -366,7 +201,7 @@ fn in_place_case(
     tf: &Terraform,
     wd: &Workdir,
     sim: &Sim,
-    clusters: &[Res],
+    clusters: &[RawResource],
     target: &str,
     case: &str,
     want: &[(&str, String)],
@@ -384,7 +219,7 @@ fn in_place_case(
     plan.assert_not_contains("must be replaced");
     sim.clear_requests();
     wd.apply().assert_success();
-    let got = css_writes(sim);
+    let got = writes_sent(sim, "css");
     assert!(
         writes_match(&got, want),
         "{tf}: {target}: {case}: the simulator received {got:#?}, expected {want:#?}"
@@ -404,7 +239,11 @@ fn in_place_case(
     plan
 }
 
-fn edit(clusters: &[Res], label: &str, f: impl FnOnce(&mut Res)) -> Vec<Res> {
+fn edit(
+    clusters: &[RawResource],
+    label: &str,
+    f: impl FnOnce(&mut RawResource),
+) -> Vec<RawResource> {
     let mut out = clusters.to_vec();
     let r = out
         .iter_mut()
@@ -421,16 +260,11 @@ fn edit(clusters: &[Res], label: &str, f: impl FnOnce(&mut Res)) -> Vec<Res> {
 /// Matrices 1 and 2 for `css_cluster` on one Terraform version (see the module docs).
 #[test]
 fn css_replace_and_in_place_matrix() {
-    let Some(tf) = matrix_terraform() else {
-        eprintln!(
-            "SKIP: css_replace_and_in_place_matrix: neither {} nor terraform 1.0.3 is available",
-            support::SYSTEM_TERRAFORM
-        );
+    let Some(tf) = system_or_1_0_3_terraform("css_replace_and_in_place_matrix") else {
         return;
     };
-    eprintln!("=== css_replace_and_in_place_matrix: {tf}");
     let started = Instant::now();
-    let sim = fast_sim();
+    let sim = fast_sim(PACE);
     let wd = Workdir::new(&tf, &[PROVIDER]);
     let base = vec![cluster_a(), cluster_b(), cluster_c()];
     wd.write_main_tf(&main_tf(&sim, &base));
@@ -442,7 +276,7 @@ fn css_replace_and_in_place_matrix() {
     sim.clear_requests();
 
     // ---- Replace arguments (plan only) ----
-    type Edit = Box<dyn Fn(&mut Res)>;
+    type Edit = Box<dyn Fn(&mut RawResource)>;
     let cases: Vec<(&str, &str, Edit, Expect)> = vec![
         // Required arguments: value → value.
         (
@@ -673,7 +507,7 @@ fn css_replace_and_in_place_matrix() {
     );
 
     // No plan may have sent anything but reads.
-    let writes = css_writes(&sim);
+    let writes = writes_sent(&sim, "css");
     assert!(writes.is_empty(), "{tf}: plans sent writes: {writes:#?}");
 
     // The same zones in another order and spelling: no replacement. Terraform requires the plan
@@ -689,7 +523,7 @@ fn css_replace_and_in_place_matrix() {
         plan.assert_contains("means the same as before");
         sim.clear_requests();
         wd.apply().assert_success();
-        let writes = css_writes(&sim);
+        let writes = writes_sent(&sim, "css");
         assert!(
             writes.is_empty(),
             "{tf}: a respelt zone list sent {writes:#?}"
@@ -761,7 +595,11 @@ fn css_replace_and_in_place_matrix() {
         "{tf}: removing admin_password in security mode is not an error naming it:\n{}",
         plan.describe()
     );
-    assert!(css_writes(&sim).is_empty(), "{tf}: {:#?}", css_writes(&sim));
+    assert!(
+        writes_sent(&sim, "css").is_empty(),
+        "{tf}: {:#?}",
+        writes_sent(&sim, "css")
+    );
 
     // Outside security mode the API has no admin password: setting one is an in-place update
     // that is kept in state only, with a warning, and sends nothing.
@@ -777,7 +615,11 @@ fn css_replace_and_in_place_matrix() {
     let out = wd.apply();
     out.assert_success();
     out.assert_contains("admin_password was not sent");
-    assert!(css_writes(&sim).is_empty(), "{tf}: {:#?}", css_writes(&sim));
+    assert!(
+        writes_sent(&sim, "css").is_empty(),
+        "{tf}: {:#?}",
+        writes_sent(&sim, "css")
+    );
     wd.plan().assert_no_changes();
     wd.write_main_tf(&main_tf(
         &sim,
@@ -794,7 +636,11 @@ fn css_replace_and_in_place_matrix() {
         "{tf}: removing admin_password is not an error naming it:\n{}",
         plan.describe()
     );
-    assert!(css_writes(&sim).is_empty(), "{tf}: {:#?}", css_writes(&sim));
+    assert!(
+        writes_sent(&sim, "css").is_empty(),
+        "{tf}: {:#?}",
+        writes_sent(&sim, "css")
+    );
 
     // backup_strategy added (defaults filled), changed, removed → snapshot policy.
     let policy = |id: &str| ("POST", format!("/clusters/{id}/index_snapshot/policy"));
@@ -971,7 +817,7 @@ fn css_import_with_every_argument_configured() {
     for tf in &versions {
         eprintln!("=== css_import_with_every_argument_configured: {tf}");
         let started = Instant::now();
-        let sim = fast_sim();
+        let sim = fast_sim(PACE);
         let wd = Workdir::new(tf, &[PROVIDER]);
         let mut r = minimal("imp", "es-mx-imp", 1);
         r.set("engine_type", &q("elasticsearch"))
@@ -1003,9 +849,9 @@ fn css_import_with_every_argument_configured() {
         sim.clear_requests();
         wd.import(&addr, &id).assert_success();
         assert!(
-            css_writes(&sim).is_empty(),
+            writes_sent(&sim, "css").is_empty(),
             "{tf}: import wrote: {:#?}",
-            css_writes(&sim)
+            writes_sent(&sim, "css")
         );
         let attrs = wd.state_attributes(&addr).unwrap();
         assert_eq!(attrs["admin_password"], Value::Null, "{tf}: {attrs:#}");
@@ -1030,7 +876,7 @@ fn css_import_with_every_argument_configured() {
         }
         sim.clear_requests();
         wd.apply().assert_success();
-        let got = css_writes(&sim);
+        let got = writes_sent(&sim, "css");
         assert!(
             writes_match(&got, &[("POST", format!("/clusters/{id}/password/reset"))]),
             "{tf}: the first apply after import sent {got:#?}"

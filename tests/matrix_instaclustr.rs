@@ -13,6 +13,10 @@ mod support;
 use std::collections::BTreeSet;
 
 use serde_json::Value;
+use support::matrix::{
+    assert_in_place, assert_one_import_warning, fast_sim, matrix_terraform, pairs,
+    state_only_warning, write_requests, IMPORT_WARNING,
+};
 use support::{
     flatten, hcl_string, required_providers, PlanResult, Sim, Terraform, Workdir, IC_KEY, IC_USER,
 };
@@ -23,7 +27,9 @@ const PROVIDER: (&str, &str) = (
 );
 const NODE_SIZE: &str = "t3.small-v2";
 const NODE_SIZE_BIGGER: &str = "m5l-250-v2";
-const IMPORT_WARNING: &str = "Arguments recorded in state only after import";
+/// The simulator's lifecycle step: 10 ms, so that creates and resizes finish at the provider's
+/// first poll.
+const PACE: &str = "10ms";
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
@@ -63,13 +69,6 @@ struct Cluster {
     wait_for_state: Option<String>,
     /// `(operation, duration)` lines of a `timeouts` block.
     timeouts: Option<Vec<(String, String)>>,
-}
-
-fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-    items
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
 }
 
 impl Cluster {
@@ -257,68 +256,11 @@ fn main_tf(sim: &Sim, clusters: &[&Cluster]) -> String {
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/// The Terraform the long matrices run on: the newest available (`/usr/local/bin/terraform`,
-/// 1.11.4, when present, else 1.0.3). `None` (with a visible SKIP line) when there is none.
-fn matrix_terraform(test: &str) -> Option<Terraform> {
-    let versions = support::terraform_versions();
-    let tf = versions
-        .iter()
-        .rev()
-        .find(|t| !t.is_pre_1_0())
-        .or(versions.last())
-        .cloned();
-    match &tf {
-        Some(tf) => eprintln!("=== {test}: {tf}"),
-        None => eprintln!("SKIP: {test}: no Terraform binary available"),
-    }
-    tf
-}
-
-/// A simulator whose lifecycle steps take 10 ms, so that creates and resizes finish at the
-/// provider's first poll.
-fn fast_sim() -> Sim {
-    Sim::start_with_args(&["--pace", "10ms"])
-}
-
-/// The simulator's Instaclustr requests that are not GETs (creates, resizes, deletes).
-fn writes(sim: &Sim) -> Vec<Value> {
-    sim.vendor_requests("instaclustr")
-        .into_iter()
-        .filter(|r| r["method"] != "GET")
-        .collect()
-}
-
 fn state_id(wd: &Workdir, addr: &str) -> String {
     wd.state_attributes(addr)
         .and_then(|a| a["id"].as_str().map(str::to_owned))
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| panic!("{addr} has no id in state:\n{:#}", wd.state()))
-}
-
-/// `Changing <attr> only updates Terraform state`: the plan-time warning of a state-only change.
-fn state_only_warning(attr: &str) -> String {
-    format!("Changing {attr} only updates Terraform state")
-}
-
-/// The names each import warning of a plan lists, one set per warning, from the detail
-/// "The API does not report `a`, `b` back, so …".
-fn import_warning_lists(plan: &PlanResult) -> Vec<BTreeSet<String>> {
-    let flat = plan.flat();
-    let mut out = Vec::new();
-    let mut rest = flat.as_str();
-    while let Some(i) = rest.find("The API does not report ") {
-        rest = &rest[i + "The API does not report ".len()..];
-        let end = rest.find(" back,").unwrap_or(rest.len());
-        let names = rest[..end]
-            .split('`')
-            .skip(1)
-            .step_by(2)
-            .map(str::to_owned)
-            .collect();
-        out.push(names);
-        rest = &rest[end..];
-    }
-    out
 }
 
 /// Whether the plan replaces exactly `addr` (and nothing else changes), with a
@@ -390,25 +332,6 @@ fn plan_with_unknowns(wd: &Workdir, addr: &str) -> (PlanResult, BTreeSet<String>
     (plan, unknown)
 }
 
-/// The plan updates exactly `addr` in place, without a replacement.
-#[track_caller]
-fn assert_in_place(plan: &PlanResult, addr: &str, case: &str) {
-    if plan.exit_code != 2 || plan.counts().map(|c| (c.add, c.change, c.destroy)) != Some((0, 1, 0))
-    {
-        panic!(
-            "{case}: expected one in-place update (Plan: 0 to add, 1 to change, 0 to destroy):\n{}",
-            plan.describe()
-        );
-    }
-    let text = flatten(&plan.stdout);
-    assert!(
-        text.contains(&format!("{addr} will be updated in-place")),
-        "{case}: {addr} is not updated in place:\n{}",
-        plan.describe()
-    );
-    plan.assert_not_contains("must be replaced");
-}
-
 // ---------------------------------------------------------------------------------------------
 // 1 and 3: in-place and state-only arguments
 // ---------------------------------------------------------------------------------------------
@@ -422,7 +345,7 @@ fn in_place_and_state_only_arguments() {
     let Some(tf) = matrix_terraform("in_place_and_state_only_arguments") else {
         return;
     };
-    let sim = fast_sim();
+    let sim = fast_sim(PACE);
     let wd = Workdir::new(&tf, &[PROVIDER]);
     let mut c = Cluster::bare("test", "cf_matrix_inplace");
     let addr = c.address();
@@ -446,7 +369,7 @@ fn in_place_and_state_only_arguments() {
         sim.clear_requests();
         wd.apply().assert_success();
         assert_eq!(state_id(&wd, &addr), id, "{case}: the cluster was replaced");
-        let sent = writes(&sim);
+        let sent = write_requests(&sim, "instaclustr");
         let resize_path = format!("/{id}/");
         assert!(
             sent.len() == 1
@@ -499,7 +422,7 @@ fn in_place_and_state_only_arguments() {
         );
         sim.clear_requests();
         wd.apply().assert_success();
-        let sent = writes(&sim);
+        let sent = write_requests(&sim, "instaclustr");
         assert!(
             sent.is_empty(),
             "{case}: a state-only change wrote: {sent:#?}"
@@ -527,7 +450,7 @@ fn in_place_and_state_only_arguments() {
         plan.assert_not_contains("only updates Terraform state");
         sim.clear_requests();
         wd.apply().assert_success();
-        let sent = writes(&sim);
+        let sent = write_requests(&sim, "instaclustr");
         assert!(
             sent.is_empty(),
             "{case}: a timeouts change wrote: {sent:#?}"
@@ -561,7 +484,7 @@ fn replace_arguments() {
     let Some(tf) = matrix_terraform("replace_arguments") else {
         return;
     };
-    let sim = fast_sim();
+    let sim = fast_sim(PACE);
     let wd = Workdir::new(&tf, &[PROVIDER]);
     let bare = Cluster::bare("bare", "cf_matrix_bare");
     let full = Cluster::full("full", "cf_matrix_full");
@@ -882,7 +805,7 @@ fn replace_arguments() {
         ));
     }
 
-    let sent = writes(&sim);
+    let sent = write_requests(&sim, "instaclustr");
     assert!(sent.is_empty(), "plans sent write requests: {sent:#?}");
     assert!(
         failures.is_empty(),
@@ -932,7 +855,7 @@ fn replace_arguments() {
             plan.assert_contains("means the same as before");
             sim.clear_requests();
             wd.apply().assert_success();
-            let sent = writes(&sim);
+            let sent = write_requests(&sim, "instaclustr");
             assert!(sent.is_empty(), "{case}: apply wrote: {sent:#?}");
             wd.plan().assert_no_changes();
         }
@@ -1011,28 +934,12 @@ fn import_round_trip(tf: &Terraform, sim: &Sim, cluster: &Cluster, by: ImportBy)
     );
     plan.assert_not_contains("must be replaced");
     if !tf.is_pre_1_0() {
-        let lists = import_warning_lists(&plan);
-        let want: BTreeSet<String> = ["wait_for_state".to_owned()].into();
-        assert_eq!(
-            plan.flat().matches(IMPORT_WARNING).count(),
-            1,
-            "{case}: expected one import warning:\n{}",
-            plan.describe()
-        );
-        plan.assert_not_contains("similar warning");
-        assert_eq!(
-            lists,
-            vec![want],
-            "{case}: the import warning should list exactly the arguments the API cannot \
-             report back:\n{}",
-            plan.describe()
-        );
-        plan.assert_not_contains("only updates Terraform state");
+        assert_one_import_warning(&plan, &["wait_for_state"], &case);
     }
 
     sim.clear_requests();
     wd.apply().assert_success();
-    let sent = writes(sim);
+    let sent = write_requests(sim, "instaclustr");
     assert!(
         sent.is_empty(),
         "{case}: the first apply after import wrote: {sent:#?}"
@@ -1058,7 +965,7 @@ fn import_then_plan_with_every_optional_argument() {
         eprintln!("SKIP: import_then_plan_with_every_optional_argument: no Terraform binary");
         return;
     }
-    let sim = fast_sim();
+    let sim = fast_sim(PACE);
     for (i, tf) in versions.iter().enumerate() {
         eprintln!("=== import_then_plan_with_every_optional_argument: {tf}");
         let defaults = Cluster::explicit_defaults("defaults", &format!("cf_import_defaults_{i}"));

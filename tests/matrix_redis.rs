@@ -22,7 +22,11 @@ use std::collections::BTreeSet;
 use std::time::Instant;
 
 use serde_json::Value;
-use support::{hcl_string, required_providers, PlanResult, Sim, Terraform, Workdir};
+use support::matrix::{
+    backticked, fast_sim, forces_replacement_on, q, system_or_1_0_3_terraform, writes_sent,
+    Failures, RawResource, IMPORT_WARNING,
+};
+use support::{required_providers, Sim, Workdir};
 
 const PROVIDER: (&str, &str) = ("redis", env!("CARGO_BIN_EXE_terraform-provider-redis"));
 const ADMIN_USER: &str = "admin@example.com";
@@ -34,8 +38,9 @@ const LICENSE2: &str = "----- LICENSE START -----\nmatrix-license-2\n----- LICEN
 /// The node's own storage paths (what it uses when the bootstrap names none).
 const DEFAULT_PERSISTENT_PATH: &str = "/var/opt/redislabs/persist";
 const DEFAULT_EPHEMERAL_PATH: &str = "/var/opt/redislabs/tmp";
-const IMPORT_WARNING: &str = "Arguments recorded in state only after import";
 const FIXED_TEXT: &str = "cannot be bootstrapped a second time";
+/// The simulator's lifecycle step.
+const PACE: &str = "20ms";
 
 /// The optional bootstrap settings every node may carry (the rebootstrap rule applies to all).
 const OPTIONAL_SETTINGS: &[&str] = &[
@@ -53,54 +58,9 @@ const OPTIONAL_SETTINGS: &[&str] = &[
 // Configuration
 // ---------------------------------------------------------------------------------------------
 
-/// A `redis_bootstrap` block as raw HCL arguments (meta-arguments such as `depends_on` too).
-#[derive(Clone)]
-struct Res {
-    label: String,
-    attrs: Vec<(String, String)>,
-}
-
-impl Res {
-    fn addr(&self) -> String {
-        format!("redis_bootstrap.{}", self.label)
-    }
-
-    fn set(&mut self, name: &str, raw: &str) -> &mut Res {
-        match self.attrs.iter_mut().find(|(k, _)| k == name) {
-            Some(slot) => slot.1 = raw.to_owned(),
-            None => self.attrs.push((name.to_owned(), raw.to_owned())),
-        }
-        self
-    }
-
-    fn unset(&mut self, name: &str) -> &mut Res {
-        self.attrs.retain(|(k, _)| k != name);
-        self
-    }
-
-    fn has(&self, name: &str) -> bool {
-        self.attrs.iter().any(|(k, _)| k == name)
-    }
-
-    fn hcl(&self) -> String {
-        let mut s = format!("resource \"redis_bootstrap\" \"{}\" {{\n", self.label);
-        for (k, v) in &self.attrs {
-            // `timeouts` is a block: `timeouts { … }`, no `=`.
-            let eq = if k == "timeouts" { "" } else { "= " };
-            s.push_str(&format!("  {k} {eq}{v}\n"));
-        }
-        s.push_str("}\n");
-        s
-    }
-}
-
-fn q(s: &str) -> String {
-    hcl_string(s)
-}
-
 /// The provider carries the cluster's admin credentials: reads fall back to them when a
 /// resource's own password no longer works, and imports need them.
-fn main_tf(nodes: &[Res]) -> String {
+fn main_tf(nodes: &[RawResource]) -> String {
     let mut s = required_providers(&["redis"]);
     s.push_str(&format!(
         "\nprovider \"redis\" {{\n  username = {}\n  password = {}\n}}\n",
@@ -114,11 +74,8 @@ fn main_tf(nodes: &[Res]) -> String {
     s
 }
 
-fn node(label: &str, base: &str, action: &str) -> Res {
-    let mut r = Res {
-        label: label.to_owned(),
-        attrs: Vec::new(),
-    };
+fn node(label: &str, base: &str, action: &str) -> RawResource {
+    let mut r = RawResource::new("redis_bootstrap", label);
     r.set("endpoint", &q(&format!("{base}/{label}")))
         .set("action", &q(action))
         .set("username", &q(ADMIN_USER))
@@ -126,13 +83,13 @@ fn node(label: &str, base: &str, action: &str) -> Res {
     r
 }
 
-fn create_node(label: &str, base: &str, cluster: &str) -> Res {
+fn create_node(label: &str, base: &str, cluster: &str) -> RawResource {
     let mut r = node(label, base, "create_cluster");
     r.set("cluster_name", &q(cluster));
     r
 }
 
-fn join_node(label: &str, base: &str, first: &str) -> Res {
+fn join_node(label: &str, base: &str, first: &str) -> RawResource {
     let mut r = node(label, base, "join_cluster");
     r.set(
         "join_nodes",
@@ -143,7 +100,7 @@ fn join_node(label: &str, base: &str, first: &str) -> Res {
 }
 
 /// Every optional setting, with values ending in `n` (addresses `10.1.0.<n>`).
-fn with_every_setting(r: &mut Res, n: u32) {
+fn with_every_setting(r: &mut RawResource, n: u32) {
     r.set("license", &q(LICENSE))
         .set("persistent_path", &q(&format!("/data/persist{n}")))
         .set("ephemeral_path", &q(&format!("/data/tmp{n}")))
@@ -173,86 +130,6 @@ fn other_value(arg: &str) -> String {
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/// The Terraform for the long matrices: the system one (1.11.4) when present, else 1.0.3.
-fn matrix_terraform() -> Option<Terraform> {
-    let versions = support::terraform_versions();
-    versions
-        .iter()
-        .find(|t| t.path == std::path::Path::new(support::SYSTEM_TERRAFORM))
-        .or_else(|| versions.iter().find(|t| t.version == "1.0.3"))
-        .cloned()
-}
-
-fn fast_sim() -> Sim {
-    Sim::start_with_args(&["--pace", "20ms"])
-}
-
-/// The redis requests other than reads, as `METHOD path`.
-fn redis_writes(sim: &Sim) -> Vec<String> {
-    sim.vendor_requests("redis")
-        .iter()
-        .filter(|r| r["method"] != "GET")
-        .map(|r| {
-            format!(
-                "{} {}",
-                r["method"].as_str().unwrap_or(""),
-                r["path"].as_str().unwrap_or("")
-            )
-        })
-        .collect()
-}
-
-/// Whether the plan marks `leaf` (an attribute or block name) with `# forces replacement`: on
-/// its line, or, for a list or block spread over several lines, on the line that closes it
-/// (where Terraform 1.0 puts the mark).
-fn forces_replacement_on(plan: &PlanResult, leaf: &str) -> bool {
-    const MARK: &str = "# forces replacement";
-    let lines: Vec<&str> = plan.stdout.lines().collect();
-    lines.iter().enumerate().any(|(i, line)| {
-        let t = line
-            .trim_start()
-            .trim_start_matches(['~', '+', '-', '/'])
-            .trim_start();
-        let named = t
-            .strip_prefix(leaf)
-            .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('='));
-        if !named {
-            return false;
-        }
-        if line.contains(MARK) {
-            return true;
-        }
-        let opens = line.trim_end().ends_with('[') || line.trim_end().ends_with('{');
-        opens
-            && lines[i + 1..]
-                .iter()
-                .find(|l| l.trim_start().starts_with([']', '}']))
-                .is_some_and(|close| close.contains(MARK))
-    })
-}
-
-#[derive(Default)]
-struct Failures(Vec<String>);
-
-impl Failures {
-    fn check(&mut self, ok: bool, what: &str, plan: &PlanResult) {
-        if !ok {
-            self.0.push(format!("{what}\n{}", plan.describe()));
-        }
-    }
-
-    #[track_caller]
-    fn assert_none(&self, tf: &Terraform) {
-        if !self.0.is_empty() {
-            panic!(
-                "{tf}: {} case(s) of the matrix failed:\n\n{}",
-                self.0.len(),
-                self.0.join("\n\n=====\n\n")
-            );
-        }
-    }
-}
-
 enum Expect {
     /// The node is replaced and `attr` carries `# forces replacement`.
     Replace,
@@ -260,7 +137,7 @@ enum Expect {
     Fixed,
 }
 
-fn edit(nodes: &[Res], label: &str, f: impl FnOnce(&mut Res)) -> Vec<Res> {
+fn edit(nodes: &[RawResource], label: &str, f: impl FnOnce(&mut RawResource)) -> Vec<RawResource> {
     let mut out = nodes.to_vec();
     f(out
         .iter_mut()
@@ -274,7 +151,7 @@ fn edit(nodes: &[Res], label: &str, f: impl FnOnce(&mut Res)) -> Vec<Res> {
 fn plan_case(
     wd: &Workdir,
     sim: &Sim,
-    nodes: &[Res],
+    nodes: &[RawResource],
     label: &str,
     attr: &str,
     case: &str,
@@ -317,9 +194,9 @@ fn plan_case(
             );
         }
     }
-    let writes = redis_writes(sim);
+    let writes = writes_sent(sim, "redis");
     if !writes.is_empty() {
-        failures.0.push(format!(
+        failures.push(format!(
             "{what}: the plan sent more than reads: {writes:#?}"
         ));
     }
@@ -357,15 +234,6 @@ fn diagnostic_address(d: &Value) -> Option<String> {
     }
 }
 
-/// The names a detail lists in backticks.
-fn backticked(text: &str) -> BTreeSet<String> {
-    text.split('`')
-        .skip(1)
-        .step_by(2)
-        .map(str::to_owned)
-        .collect()
-}
-
 // ---------------------------------------------------------------------------------------------
 // Scenarios
 // ---------------------------------------------------------------------------------------------
@@ -373,16 +241,11 @@ fn backticked(text: &str) -> BTreeSet<String> {
 /// Matrices 2 and 3 for `redis_bootstrap` on one Terraform version (see the module docs).
 #[test]
 fn redis_replace_fixed_and_state_only_matrix() {
-    let Some(tf) = matrix_terraform() else {
-        eprintln!(
-            "SKIP: redis_replace_fixed_and_state_only_matrix: neither {} nor terraform 1.0.3 is available",
-            support::SYSTEM_TERRAFORM
-        );
+    let Some(tf) = system_or_1_0_3_terraform("redis_replace_fixed_and_state_only_matrix") else {
         return;
     };
-    eprintln!("=== redis_replace_fixed_and_state_only_matrix: {tf}");
     let started = Instant::now();
-    let sim = fast_sim();
+    let sim = fast_sim(PACE);
     let wd = Workdir::new(&tf, &[PROVIDER]);
     let redis = sim.vendor_url("redis");
     let mut node1 = create_node("node1", &redis, CLUSTER);
@@ -412,11 +275,12 @@ fn redis_replace_fixed_and_state_only_matrix() {
 
     let mut failures = Failures::default();
     let mut plans = 0;
-    let mut run = |label: &str, attr: &str, case: &str, expect: Expect, f: &dyn Fn(&mut Res)| {
-        let nodes = edit(&base, label, f);
-        plan_case(&wd, &sim, &nodes, label, attr, case, &expect, &mut failures);
-        plans += 1;
-    };
+    let mut run =
+        |label: &str, attr: &str, case: &str, expect: Expect, f: &dyn Fn(&mut RawResource)| {
+            let nodes = edit(&base, label, f);
+            plan_case(&wd, &sim, &nodes, label, attr, case, &expect, &mut failures);
+            plans += 1;
+        };
 
     // Required settings and the action-dependent ones, value → value.
     let new_endpoint = q(&format!("{redis}/node9"));
@@ -538,7 +402,7 @@ fn redis_replace_fixed_and_state_only_matrix() {
         }
         sim.clear_requests();
         wd.apply().assert_success();
-        let writes = redis_writes(&sim);
+        let writes = writes_sent(&sim, "redis");
         assert!(
             writes.is_empty(),
             "{tf}: {target}: a state-only change sent {writes:#?}"
@@ -555,7 +419,7 @@ fn redis_replace_fixed_and_state_only_matrix() {
     }
     // timeouts: exempt from the matrix, always state only and without a warning.
     cfg = edit(&cfg, "node3", |r| {
-        r.set("timeouts", "{\n    create = \"45m\"\n  }");
+        r.block("timeouts", Some(&[("create", "\"45m\"")]));
     });
     wd.write_main_tf(&main_tf(&cfg));
     let plan = wd.plan();
@@ -564,7 +428,7 @@ fn redis_replace_fixed_and_state_only_matrix() {
     plan.assert_not_contains("Warning");
     sim.clear_requests();
     wd.apply().assert_success();
-    let writes = redis_writes(&sim);
+    let writes = writes_sent(&sim, "redis");
     assert!(
         writes.is_empty(),
         "{tf}: a timeouts change sent {writes:#?}"
@@ -590,7 +454,7 @@ fn redis_import_with_every_argument_configured() {
     for tf in &versions {
         eprintln!("=== redis_import_with_every_argument_configured: {tf}");
         let started = Instant::now();
-        let sim = fast_sim();
+        let sim = fast_sim(PACE);
         let wd = Workdir::new(tf, &[PROVIDER]);
         let redis = sim.vendor_url("redis");
         // Every optional argument; one storage path of each node is the node's own default.
@@ -629,9 +493,9 @@ fn redis_import_with_every_argument_configured() {
             wd.import(&n.addr(), &endpoint).assert_success();
         }
         assert!(
-            redis_writes(&sim).is_empty(),
+            writes_sent(&sim, "redis").is_empty(),
             "{tf}: import wrote: {:#?}",
-            redis_writes(&sim)
+            writes_sent(&sim, "redis")
         );
         for (addr, names) in &unreported {
             let attrs = wd.state_attributes(addr).unwrap();
@@ -675,7 +539,7 @@ fn redis_import_with_every_argument_configured() {
         }
         sim.clear_requests();
         wd.apply().assert_success();
-        let writes = redis_writes(&sim);
+        let writes = writes_sent(&sim, "redis");
         assert!(
             writes.is_empty(),
             "{tf}: recording after import sent {writes:#?}"

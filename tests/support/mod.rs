@@ -32,6 +32,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
+pub mod matrix;
+
 /// The provider version every test installs into the mirror.
 pub const PROVIDER_VERSION: &str = "0.1.0";
 /// The registry namespace of the source addresses (`clusterform/<type>`).
