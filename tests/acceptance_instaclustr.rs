@@ -867,3 +867,43 @@ fn import_block_follows_the_import_rule() {
         assert_no_live_clusters(sim, tf);
     });
 }
+
+/// A failed first apply after an import keeps the import's record: the next plan still records
+/// what the API cannot report in state only and replaces nothing.
+#[test]
+fn a_failed_apply_after_import_keeps_the_import_rule() {
+    for_each_terraform(
+        "a_failed_apply_after_import_keeps_the_import_rule",
+        |tf, sim, wd| {
+            let cluster = ClusterCfg::new("cf_acc_import_fail");
+            let config = main_tf(&ProviderCfg::for_sim(sim), Some(&cluster));
+            init_with(wd, &config);
+            wd.apply().assert_success();
+            let id = state_id(wd);
+            wd.remove_file("terraform.tfstate");
+            wd.remove_file("terraform.tfstate.backup");
+            wd.import(ADDR, &id).assert_success();
+
+            // The first apply also resizes (in place), and the resize fails.
+            let mut bigger = cluster.clone();
+            bigger.node_size = NODE_SIZE_BIGGER.to_owned();
+            wd.write_main_tf(&main_tf(&ProviderCfg::for_sim(sim), Some(&bigger)));
+            sim.inject_fault(json!({
+                "vendor": "instaclustr", "method": "POST", "path_contains": "resize",
+                "status": 400, "times": 1
+            }));
+            wd.apply().assert_failure();
+
+            let plan = wd.plan();
+            plan.assert_changes(0, 1, 0);
+            plan.assert_not_contains("must be replaced");
+            if !tf.is_pre_1_0() {
+                plan.assert_contains("Arguments recorded in state only after import");
+            }
+            wd.apply().assert_success();
+            wd.plan().assert_no_changes();
+            wd.destroy().assert_success();
+            assert_no_live_clusters(sim, tf);
+        },
+    );
+}

@@ -243,8 +243,10 @@ macro_rules! provider_service {
                         req.prior_state
                     }
                 };
-                // What was applied is what the configuration asked for: an import is history.
-                let private = crate::framework::Private::from_bytes(&req.planned_private).after_apply();
+                // What a successful apply wrote is what the configuration asked for: an import is
+                // history. A failed one leaves the import's record for the next plan.
+                let private = crate::framework::Private::from_bytes(&req.planned_private);
+                let private = if diags.has_errors() { private } else { private.after_apply() };
                 Ok(Response::new(pb::apply_resource_change::Response {
                     new_state: encoded,
                     private: private.to_bytes(),
