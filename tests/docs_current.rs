@@ -3,6 +3,8 @@
 //! For every provider listed in [`providers`] this renders
 //! - `docs/providers/<provider>.md` from the provider schema and `docs/templates/provider_<provider>.md`,
 //! - `docs/resources/<type>.md` from each resource schema and `docs/templates/<type>.md`,
+//! - `docs/data-sources/<type>.md` from each data source schema and
+//!   `docs/templates/data_<type>.md`,
 //!
 //! with `{{include "..."}}` lines in the templates replaced by the files under `examples/`, and
 //! compares the result with the committed pages. A difference fails the test; with
@@ -73,6 +75,17 @@ fn pages() -> Vec<Page> {
                 text: docs::resource_doc(ty, resource.schema(), &template(ty)),
             });
         }
+        for data_source in provider.data_sources() {
+            let ty = data_source.type_name();
+            pages.push(Page {
+                path: Path::new("docs/data-sources").join(format!("{ty}.md")),
+                text: docs::data_source_doc(
+                    ty,
+                    data_source.schema(),
+                    &template(&format!("data_{ty}")),
+                ),
+            });
+        }
     }
     pages
 }
@@ -125,12 +138,12 @@ fn generated_docs_are_current() {
     );
 }
 
-/// A page in `docs/providers` or `docs/resources` that nothing generates would silently rot.
+/// A page in `docs/providers`, `docs/resources` or `docs/data-sources` that nothing generates would silently rot.
 #[test]
 fn no_orphan_pages() {
     let expected: Vec<PathBuf> = pages().into_iter().map(|p| p.path).collect();
     let mut orphans = Vec::new();
-    for dir in ["docs/providers", "docs/resources"] {
+    for dir in ["docs/providers", "docs/resources", "docs/data-sources"] {
         let Ok(entries) = std::fs::read_dir(root().join(dir)) else {
             continue;
         };
@@ -160,6 +173,10 @@ fn examples_exist_for_every_page() {
             let ty = r.type_name();
             wanted.push(format!("examples/resources/{ty}/resource.tf"));
             wanted.push(format!("examples/resources/{ty}/import.sh"));
+        }
+        for d in provider.data_sources() {
+            let ty = d.type_name();
+            wanted.push(format!("examples/data-sources/{ty}/data-source.tf"));
         }
         missing.extend(wanted.into_iter().filter(|p| !root().join(p).is_file()));
     }

@@ -33,6 +33,11 @@ fn every_schema_and_model_is_sound() {
                 problems.push(format!("{}: {p}", resource.type_name()));
             }
         }
+        for data_source in provider.data_sources() {
+            for p in data_source.check() {
+                problems.push(format!("data {}: {p}", data_source.type_name()));
+            }
+        }
     }
     assert_eq!(resources, 4, "every resource is walked");
     assert!(problems.is_empty(), "{}", problems.join("\n"));

@@ -64,6 +64,18 @@ pub fn resource_doc(type_name: &str, schema: &Schema, extra: &str) -> String {
     finish(out)
 }
 
+/// The page for one data source: as [`resource_doc`], titled as a data source.
+pub fn data_source_doc(type_name: &str, schema: &Schema, extra: &str) -> String {
+    let description = schema.block.description.as_str();
+    let mut out = String::new();
+    front_matter(&mut out, &format!("{type_name} Data Source"), description);
+    let _ = writeln!(out, "# {type_name} (Data Source)\n");
+    paragraph(&mut out, description);
+    let reference = reference(schema);
+    splice(&mut out, extra, &reference);
+    finish(out)
+}
+
 /// Replaces every line `{{include "relative/path"}}` with the text of that file, read relative
 /// to `root`, without its trailing newlines. Errors name the template line and the file.
 pub fn expand_includes(template: &str, root: &Path) -> Result<String, String> {

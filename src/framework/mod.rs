@@ -14,6 +14,7 @@ pub use types::Type;
 pub use value::{Number, Value};
 
 pub mod context;
+pub mod data_source;
 pub mod diagnostics;
 pub mod model;
 pub mod plan;
@@ -28,5 +29,6 @@ pub mod validators;
 pub use context::Ctx;
 pub use diagnostics::{AttrPath, Diagnostic, Diagnostics};
 pub use private::Private;
+pub use data_source::{DataSource, TypedData};
 pub use resource::{Failure, Outcome, Provider, Resource, Typed};
 pub mod docs;

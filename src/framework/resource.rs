@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::context::Ctx;
+use super::data_source::AnyDataSource;
 use super::diagnostics::{Diagnostic, Diagnostics};
 use super::model;
 use super::plan::{self, PlanContext, PlanInput, Planned};
@@ -90,6 +91,17 @@ pub trait Resource: Send + Sync + 'static {
     fn import_stub(&self, id: &str) -> Result<BTreeMap<String, Value>, Diagnostic> {
         Ok(BTreeMap::from([("id".to_string(), Value::from(id))]))
     }
+
+    /// Rewrites a stored state of schema `version` (an earlier one of ours, or another
+    /// provider's after `terraform state replace-provider`) into the current shape. By default
+    /// it is taken as it is; attributes the schema no longer has are dropped afterwards.
+    fn upgrade_state(
+        &self,
+        _version: i64,
+        state: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostic> {
+        Ok(state)
+    }
 }
 
 /// A provider: its configuration block and its resources.
@@ -102,6 +114,9 @@ pub trait Provider: Send + Sync + 'static {
     /// Called once per process with the fully known provider block; builds the API client.
     async fn configure(&self, config: &Value) -> Diagnostics;
     fn resources(&self) -> Vec<Box<dyn AnyResource>>;
+    fn data_sources(&self) -> Vec<Box<dyn AnyDataSource>> {
+        Vec::new()
+    }
 }
 
 /// The value-level face of a resource, as the protocol server calls it.
@@ -125,6 +140,12 @@ pub trait AnyResource: Send + Sync {
     async fn update(&self, ctx: &Ctx, prior: &Value, planned: &Value) -> (Value, Diagnostics);
     async fn delete(&self, ctx: &Ctx, state: &Value) -> (Value, Diagnostics);
     fn import_stub(&self, id: &str) -> (Value, Diagnostics);
+    /// See [`Resource::upgrade_state`].
+    fn upgrade_state(
+        &self,
+        version: i64,
+        state: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostic>;
     /// How long an operation on this object may take: `timeouts.<op>` or the schema default.
     fn timeout(&self, state: &Value, op: &str) -> Duration;
     /// Mistakes in the schema or in the model's fit to it; empty when sound.
@@ -328,6 +349,14 @@ impl<R: Resource> AnyResource for Typed<R> {
             }
             Err(d) => (Value::Null, d.into()),
         }
+    }
+
+    fn upgrade_state(
+        &self,
+        version: i64,
+        state: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostic> {
+        self.inner.upgrade_state(version, state)
     }
 
     fn timeout(&self, state: &Value, op: &str) -> Duration {

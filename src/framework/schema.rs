@@ -451,6 +451,7 @@ impl Schema {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SchemaKind {
     Resource,
+    DataSource,
     Provider,
 }
 

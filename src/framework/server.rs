@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock};
 use tokio_util::sync::CancellationToken;
 
 use super::context::Ctx;
+use super::data_source::AnyDataSource;
 use super::diagnostics::{Diagnostic, Diagnostics};
 use super::plan::{self, PlanInput, Planned};
 use super::private::Private;
@@ -14,11 +15,15 @@ use super::resource::{AnyResource, Provider};
 use super::schema::Schema;
 use super::{Type, Value};
 
+/// How long one data source read may take, waits for rate limits included.
+const DATA_SOURCE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
 pub struct Server {
     provider: Box<dyn Provider>,
     provider_schema: Schema,
     provider_ty: Type,
     resources: BTreeMap<&'static str, Box<dyn AnyResource>>,
+    data_sources: BTreeMap<&'static str, Box<dyn AnyDataSource>>,
     stop: CancellationToken,
     /// Set when Terraform configured the provider with values known only after apply: plans
     /// go ahead without a client, and any operation that needs one fails with this.
@@ -36,11 +41,17 @@ impl Server {
             .into_iter()
             .map(|r| (r.type_name(), r))
             .collect();
+        let data_sources = provider
+            .data_sources()
+            .into_iter()
+            .map(|d| (d.type_name(), d))
+            .collect();
         Arc::new(Server {
             provider: Box::new(provider),
             provider_schema,
             provider_ty,
             resources,
+            data_sources,
             stop: CancellationToken::new(),
             unknown_config: OnceLock::new(),
         })
@@ -57,6 +68,53 @@ impl Server {
     }
     pub fn resources(&self) -> impl Iterator<Item = (&'static str, &dyn AnyResource)> {
         self.resources.iter().map(|(k, v)| (*k, v.as_ref()))
+    }
+
+    pub fn data_sources(&self) -> impl Iterator<Item = (&'static str, &dyn AnyDataSource)> {
+        self.data_sources.iter().map(|(k, v)| (*k, v.as_ref()))
+    }
+
+    pub fn data_source(&self, type_name: &str) -> Result<&dyn AnyDataSource, Diagnostics> {
+        self.data_sources
+            .get(type_name)
+            .map(|d| d.as_ref())
+            .ok_or_else(|| {
+                Diagnostic::error(
+                    "Unknown data source",
+                    format!(
+                        "The provider {} has no data source {type_name:?}.",
+                        self.provider.type_name()
+                    ),
+                )
+                .into()
+            })
+    }
+
+    pub fn validate_data_source(&self, type_name: &str, config: &Value) -> Diagnostics {
+        match self.data_source(type_name) {
+            Ok(d) => {
+                let mut diags = Diagnostics::new();
+                d.validate(config, &mut diags);
+                diags
+            }
+            Err(d) => d,
+        }
+    }
+
+    /// Reads a data source: the configuration with its computed attributes filled in.
+    pub async fn read_data_source(&self, type_name: &str, config: &Value) -> (Value, Diagnostics) {
+        let d = match self.data_source(type_name) {
+            Ok(d) => d,
+            Err(diags) => return (Value::Null, diags),
+        };
+        if let Some(diags) = self.unconfigured() {
+            return (Value::Null, diags);
+        }
+        register_secrets(d.schema(), [config]);
+        let ctx = Ctx::new(&self.stop, DATA_SOURCE_TIMEOUT);
+        let (state, diags) = d.read(&ctx, config).await;
+        register_secrets(d.schema(), [&state]);
+        (state, diags)
     }
 
     pub fn resource(&self, type_name: &str) -> Result<&dyn AnyResource, Diagnostics> {
@@ -148,10 +206,17 @@ impl Server {
             )
             .into());
         }
+        let stored: serde_json::Value = serde_json::from_slice(json).map_err(|e| {
+            Diagnostic::error("Stored state is not valid JSON", e.to_string())
+        })?;
+        let upgraded = r.upgrade_state(version, stored)?;
+        let bytes = serde_json::to_vec(&upgraded).map_err(|e| {
+            Diagnostic::error("Upgraded state could not be encoded", e.to_string())
+        })?;
         let options = super::json::DecodeOptions {
             ignore_undefined_attributes: true,
         };
-        super::json::decode_with(json, r.ty(), options).map_err(|e| {
+        super::json::decode_with(&bytes, r.ty(), options).map_err(|e| {
             Diagnostic::error(
                 "Stored state does not match the resource schema",
                 e.to_string(),

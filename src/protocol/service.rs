@@ -32,16 +32,6 @@ macro_rules! provider_service {
             pub server: Arc<Server>,
         }
 
-        fn no_data_source(type_name: &str) -> Vec<pb::Diagnostic> {
-            conv::diagnostics(
-                crate::framework::diagnostics::Diagnostic::error(
-                    "Unknown data source",
-                    format!("This provider has no data source {type_name:?}."),
-                )
-                .into(),
-            )
-        }
-
         fn unsupported(what: &str) -> Vec<pb::Diagnostic> {
             conv::diagnostics(
                 crate::framework::diagnostics::Diagnostic::error(
@@ -72,6 +62,11 @@ macro_rules! provider_service {
                         .resources()
                         .map(|(name, _)| pb::get_metadata::ResourceMetadata { type_name: name.to_string() })
                         .collect(),
+                    data_sources: self
+                        .server
+                        .data_sources()
+                        .map(|(name, _)| pb::get_metadata::DataSourceMetadata { type_name: name.to_string() })
+                        .collect(),
                     ..Default::default()
                 }))
             }
@@ -83,6 +78,11 @@ macro_rules! provider_service {
                         .server
                         .resources()
                         .map(|(name, r)| (name.to_string(), conv::schema(r.schema())))
+                        .collect(),
+                    data_source_schemas: self
+                        .server
+                        .data_sources()
+                        .map(|(name, d)| (name.to_string(), conv::schema(d.schema())))
                         .collect(),
                     server_capabilities: Some(capabilities()),
                     ..Default::default()
@@ -102,9 +102,15 @@ macro_rules! provider_service {
             }
 
             async fn $validate_data(&self, req: Request<pb::$validate_data::Request>) -> Rpc<pb::$validate_data::Response> {
-                Ok(Response::new(pb::$validate_data::Response {
-                    diagnostics: no_data_source(&req.into_inner().type_name),
-                }))
+                let req = req.into_inner();
+                let diags = match self.server.data_source(&req.type_name) {
+                    Err(d) => d,
+                    Ok(ds) => match conv::decode(req.config.as_ref(), ds.ty(), "configuration") {
+                        Ok(config) => self.server.validate_data_source(&req.type_name, &config),
+                        Err(d) => d,
+                    },
+                };
+                Ok(Response::new(pb::$validate_data::Response { diagnostics: conv::diagnostics(diags) }))
             }
 
             async fn upgrade_resource_state(&self, req: Request<pb::upgrade_resource_state::Request>) -> Rpc<pb::upgrade_resource_state::Response> {
@@ -291,9 +297,27 @@ macro_rules! provider_service {
             }
 
             async fn read_data_source(&self, req: Request<pb::read_data_source::Request>) -> Rpc<pb::read_data_source::Response> {
-                Ok(Response::new(pb::read_data_source::Response {
-                    diagnostics: no_data_source(&req.into_inner().type_name),
-                    ..Default::default()
+                let req = req.into_inner();
+                let result = async {
+                    let ds = self.server.data_source(&req.type_name)?;
+                    let config = conv::decode(req.config.as_ref(), ds.ty(), "configuration")?;
+                    let (state, diags) = self.server.read_data_source(&req.type_name, &config).await;
+                    if diags.has_errors() {
+                        return Err(diags);
+                    }
+                    Ok::<_, crate::framework::diagnostics::Diagnostics>((conv::encode(&state, ds.ty())?, diags))
+                }
+                .await;
+                Ok(Response::new(match result {
+                    Ok((state, diags)) => pb::read_data_source::Response {
+                        state: Some(state),
+                        diagnostics: conv::diagnostics(diags),
+                        ..Default::default()
+                    },
+                    Err(d) => pb::read_data_source::Response {
+                        diagnostics: conv::diagnostics(d),
+                        ..Default::default()
+                    },
                 }))
             }
 
