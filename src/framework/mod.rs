@@ -27,8 +27,8 @@ pub mod settings;
 pub mod validators;
 
 pub use context::Ctx;
+pub use data_source::{DataSource, TypedData};
 pub use diagnostics::{AttrPath, Diagnostic, Diagnostics};
 pub use private::Private;
-pub use data_source::{DataSource, TypedData};
 pub use resource::{Failure, Outcome, Provider, Resource, Typed};
 pub mod docs;

@@ -662,8 +662,18 @@ fn collect_strings(v: &Value, out: &mut Vec<String>) {
 /// report back. A null block counts as one argument.
 pub fn null_arguments(block: &Block, value: &Value, at: &AttrPath, out: &mut Vec<String>) {
     for (name, attr) in &block.attributes {
-        if attr.is_argument() && field(value, name).is_null() {
+        if !attr.is_argument() {
+            continue;
+        }
+        let v = field(value, name);
+        if v.is_null() {
             out.push(at.clone().attr(name).to_string());
+        } else if let Some(entries) = v.entries() {
+            for key in attr.unreported_keys {
+                if !entries.contains_key(*key) {
+                    out.push(at.clone().attr(name).key(key).to_string());
+                }
+            }
         }
     }
     for (name, nested) in &block.blocks {
@@ -746,7 +756,10 @@ pub fn keep_spelling(block: &Block, kept: &Value, fresh: &mut Value) {
 mod tests {
     use super::*;
     use crate::framework::private::Import;
-    use crate::framework::schema::{number, string, Block, Declare, NestedBlock, SchemaKind};
+    use crate::framework::schema::{
+        map_of, number, string, Block, Declare, NestedBlock, SchemaKind,
+    };
+    use crate::framework::Type;
 
     fn obj(pairs: &[(&str, Value)]) -> Value {
         Value::Object(
@@ -1013,6 +1026,46 @@ mod tests {
         // What the API did report follows the normal rules.
         let p = plan_edit(&private, |c| with(c, "zone", "z9".into()));
         assert_eq!(messages(&p), [(true, "zone".to_string())]);
+    }
+
+    #[test]
+    fn map_keys_a_read_may_leave_out_count_as_unreported_after_import() {
+        let s = Schema::new("t").attr(
+            "m",
+            map_of(Type::String)
+                .required()
+                .replace()
+                .unreported_keys(&["account"]),
+        );
+        let map = |pairs: &[(&str, &str)]| {
+            obj(&[(
+                "m",
+                Value::map(pairs.iter().map(|(k, v)| (k.to_string(), Value::from(*v)))),
+            )])
+        };
+        let read = map(&[("name", "AWS")]);
+        let mut unreported = Vec::new();
+        null_arguments(&s.block, &read, &Default::default(), &mut unreported);
+        assert_eq!(unreported, [r#"m["account"]"#]);
+        let imported = Private {
+            import: Some(Import::Read { unreported }),
+        };
+        let run = |private: &Private, config: &Value| {
+            plan(
+                &s,
+                &PlanInput {
+                    prior: &read,
+                    proposed: config,
+                    config,
+                    private,
+                },
+            )
+        };
+        let config = map(&[("name", "AWS"), ("account", "a")]);
+        assert!(run(&imported, &config).requires_replace.is_empty());
+        assert_eq!(paths(&run(&Private::default(), &config)), ["m"]);
+        let other = map(&[("name", "GCP"), ("account", "a")]);
+        assert_eq!(paths(&run(&imported, &other)), ["m"]);
     }
 
     #[test]

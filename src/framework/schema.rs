@@ -133,6 +133,9 @@ pub struct Attribute {
     /// Why a change is impossible, for the plan-time error of a fixed change.
     pub fixed_reason: Option<&'static str>,
     pub semantic_eq: Option<SemanticEq>,
+    /// Keys of a map argument that the API may not report back: after an import, a state
+    /// without one of them says nothing about it (see [`Attribute::unreported_keys`]).
+    pub unreported_keys: &'static [&'static str],
     pub on_update: OnUpdate,
     pub validators: Vec<Arc<dyn Validator>>,
 }
@@ -152,6 +155,7 @@ fn attribute(ty: Type) -> Attribute {
         removal_error: None,
         fixed_reason: None,
         semantic_eq: None,
+        unreported_keys: &[],
         on_update: OnUpdate::Keep,
         validators: Vec::new(),
     }
@@ -224,6 +228,13 @@ impl Attribute {
     /// Two values that `eq` finds equal are the same to the API; the configured one is kept.
     pub fn semantic_eq(mut self, eq: SemanticEq) -> Self {
         self.semantic_eq = Some(eq);
+        self
+    }
+    /// For a map argument read back in part: the keys a read may leave out. After an import,
+    /// those missing from state count as unreported, so a configured one is recorded in state
+    /// only instead of planning a replacement.
+    pub fn unreported_keys(mut self, keys: &'static [&'static str]) -> Self {
+        self.unreported_keys = keys;
         self
     }
     pub fn recompute_when(mut self, attrs: &[&str]) -> Self {
