@@ -17,6 +17,7 @@ use crate::http::{lenient, HttpClient, HttpError, HttpResponse, RetryPolicy};
 
 const CREATE_PATH: &str = "/provisioning/v1/extended/";
 const CLUSTER_PATH: &str = "/provisioning/v1/";
+const LIST_PATH: &str = "/provisioning/v1";
 
 // ---------------------------------------------------------------------------------------------
 // Request bodies
@@ -326,6 +327,26 @@ fn string_map<'de, D: Deserializer<'de>>(
     })
 }
 
+/// One entry of `GET /provisioning/v1`, the account's cluster list.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterSummary {
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub id: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_u32")]
+    pub node_count: Option<u32>,
+    #[serde(default, deserialize_with = "lenient::opt_u32")]
+    pub running_node_count: Option<u32>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub derived_status: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub sla_tier: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub pci_compliance: Option<String>,
+}
+
 #[derive(Deserialize)]
 struct CreatedResponse {
     #[serde(default, deserialize_with = "lenient::opt_string")]
@@ -478,6 +499,23 @@ impl InstaclustrClient {
                 .json()
                 .map(Some)
                 .map_err(|err| decode_error("cluster", &err)),
+            _ => Err(self.status_error(&response)),
+        }
+    }
+
+    /// `GET /provisioning/v1`: every cluster of the account; the API answers 404 when there
+    /// are none.
+    pub async fn list_clusters(
+        &self,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<ClusterSummary>, ApiError> {
+        let request = self.http.get(LIST_PATH);
+        let response = self.send(request, RetryPolicy::Idempotent, cancel).await?;
+        match response.status {
+            StatusCode::NOT_FOUND => Ok(Vec::new()),
+            status if status.is_success() => response
+                .json()
+                .map_err(|err| decode_error("cluster list", &err)),
             _ => Err(self.status_error(&response)),
         }
     }

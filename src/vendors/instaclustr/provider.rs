@@ -4,12 +4,15 @@
 use async_trait::async_trait;
 
 use super::client::InstaclustrClient;
+use super::data_clusters::AccountClusters;
+use super::data_credentials::ClusterCredentials;
 use super::resource::ClusterResource;
+use crate::framework::data_source::AnyDataSource;
 use crate::framework::resource::AnyResource;
 use crate::framework::schema::{string, Schema};
 use crate::framework::settings::{required_setting, string_setting, Configured};
 use crate::framework::validators::{duration, not_empty};
-use crate::framework::{AttrPath, Diagnostic, Diagnostics, Provider, Typed, Value};
+use crate::framework::{AttrPath, Diagnostic, Diagnostics, Provider, Typed, TypedData, Value};
 use crate::http::{HttpClient, HttpSettings};
 
 pub const DEFAULT_API: &str = "https://api.instaclustr.com";
@@ -113,5 +116,12 @@ impl Provider for InstaclustrProvider {
 
     fn resources(&self) -> Vec<Box<dyn AnyResource>> {
         vec![Typed::boxed(ClusterResource::new(self.client.clone()))]
+    }
+
+    fn data_sources(&self) -> Vec<Box<dyn AnyDataSource>> {
+        vec![
+            TypedData::boxed(ClusterCredentials::new(self.client.clone())),
+            TypedData::boxed(AccountClusters::new(self.client.clone())),
+        ]
     }
 }
