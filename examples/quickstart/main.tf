@@ -28,11 +28,11 @@ provider "redis" {}
 # --- Instaclustr: a Cassandra cluster -------------------------------------------------------
 
 resource "instaclustr_cluster" "demo" {
-  cluster_name = "quickstart_cassandra"
+  cluster_name = "quickstart-cassandra"
   node_size    = "t3.small-v2"
   data_centre  = "US_WEST_2"
 
-  cluster_provider {
+  cluster_provider = {
     name = "AWS_VPC"
   }
 
@@ -40,7 +40,7 @@ resource "instaclustr_cluster" "demo" {
     bundle  = "APACHE_CASSANDRA"
     version = "4.0.1"
     options = {
-      authnAuthz = "true"
+      auth_n_authz = true
     }
   }
 

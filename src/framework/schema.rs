@@ -176,6 +176,9 @@ pub fn map_of(element: Type) -> Attribute {
 pub fn list_of(element: Type) -> Attribute {
     attribute(Type::List(Box::new(element)))
 }
+pub fn set_of(element: Type) -> Attribute {
+    attribute(Type::Set(Box::new(element)))
+}
 
 impl Attribute {
     pub fn required(mut self) -> Self {

@@ -241,6 +241,72 @@ impl Validator for PrivateCidr {
     }
 }
 
+struct MapKeys {
+    allowed: &'static [&'static str],
+    required: &'static [&'static str],
+}
+
+/// A map whose keys must be among `allowed` (an unknown key is an error on that key, listing
+/// the allowed ones), with every key of `required` present.
+pub fn map_keys(
+    allowed: &'static [&'static str],
+    required: &'static [&'static str],
+) -> impl Validator {
+    MapKeys { allowed, required }
+}
+
+impl Validator for MapKeys {
+    fn validate(&self, value: &Value, path: &AttrPath, diags: &mut Diagnostics) {
+        let Some(entries) = value.entries() else {
+            return;
+        };
+        for key in entries.keys() {
+            if !self.allowed.contains(&key.as_str()) {
+                let at = path.clone().key(key);
+                diags.push(
+                    Diagnostic::error(
+                        format!("Unknown key {key:?} in {path}"),
+                        format!(
+                            "{path} takes the keys {}; {key:?} is not one of them.",
+                            self.allowed.join(", ")
+                        ),
+                    )
+                    .at(at),
+                );
+            }
+        }
+        for key in self.required {
+            if !entries.contains_key(*key) {
+                diags.push(invalid(path, format!("the key {key:?} is required.")));
+            }
+        }
+    }
+}
+
+struct OneOfAnyCase(&'static [&'static str]);
+
+/// One of these strings, in any case.
+pub fn one_of_any_case(allowed: &'static [&'static str]) -> impl Validator {
+    OneOfAnyCase(allowed)
+}
+
+impl Validator for OneOfAnyCase {
+    fn validate(&self, value: &Value, path: &AttrPath, diags: &mut Diagnostics) {
+        if let Some(s) = value.as_str() {
+            if !self.0.iter().any(|a| a.eq_ignore_ascii_case(s)) {
+                let shown: Vec<String> = self.0.iter().map(|a| format!("{a:?}")).collect();
+                diags.push(invalid(
+                    path,
+                    format!(
+                        "{s:?} is not allowed; expected one of {} (any case).",
+                        shown.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+}
+
 /// Any check written as a function returning the problem in words.
 pub struct Check(pub fn(&Value) -> Option<String>);
 
@@ -304,6 +370,29 @@ mod tests {
         // Unknown and null values are never judged.
         assert_eq!(errors(one_of(&["A"]), Value::Unknown), 0);
         assert_eq!(errors(one_of(&["A"]), Value::Null), 0);
+    }
+
+    #[test]
+    fn map_keys_name_the_unknown_key_and_the_missing_one() {
+        let mut d = Diagnostics::new();
+        let v = Value::map([("nmae", Value::from("AWS_VPC"))]);
+        map_keys(&["name", "account_name"], &["name"]).validate(&v, &AttrPath::root("p"), &mut d);
+        assert_eq!(d.0.len(), 2);
+        assert_eq!(d.0[0].path, Some(AttrPath::root("p").key("nmae")));
+        assert!(d.0[0].detail.contains("account_name"));
+        assert!(d.0[1].detail.contains("\"name\""));
+        assert_eq!(
+            errors(one_of_any_case(&["RUNNING", ""]), Value::from("running")),
+            0
+        );
+        assert_eq!(
+            errors(one_of_any_case(&["RUNNING", ""]), Value::from("")),
+            0
+        );
+        assert_eq!(
+            errors(one_of_any_case(&["RUNNING"]), Value::from("ready")),
+            1
+        );
     }
 
     #[test]

@@ -166,7 +166,7 @@ mod instaclustr {
             false,
         );
         let err = client
-            .resize("c-1", "dc-1", "m5.large", &cancel)
+            .resize("c-1", "dc-1", "m5.large", None, &cancel)
             .await
             .unwrap_err();
         check(

@@ -1,17 +1,18 @@
 resource "instaclustr_cluster" "example" {
-  cluster_name = "orders_cassandra"
+  cluster_name = "orders-cassandra"
   node_size    = "t3.small-v2"
   data_centre  = "US_WEST_2"
   sla_tier     = "NON_PRODUCTION"
 
-  cluster_provider {
+  cluster_provider = {
     name = "AWS_VPC"
-    tags = {
-      team = "orders"
-    }
   }
 
-  rack_allocation {
+  tags = {
+    team = "orders"
+  }
+
+  rack_allocation = {
     number_of_racks = 3
     nodes_per_rack  = 1
   }
@@ -20,7 +21,8 @@ resource "instaclustr_cluster" "example" {
     bundle  = "APACHE_CASSANDRA"
     version = "4.0.1"
     options = {
-      authnAuthz = "true"
+      auth_n_authz      = true
+      client_encryption = false
     }
   }
 
@@ -35,9 +37,9 @@ resource "instaclustr_cluster" "example" {
 }
 
 output "cluster_id" {
-  value = instaclustr_cluster.example.id
+  value = instaclustr_cluster.example.cluster_id
 }
 
-output "node_addresses" {
-  value = [for n in instaclustr_cluster.example.nodes : n.private_address]
+output "contact_points" {
+  value = instaclustr_cluster.example.private_contact_point
 }

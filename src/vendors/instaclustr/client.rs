@@ -33,6 +33,8 @@ pub struct CreateCluster {
     pub sla_tier: String,
     pub node_size: String,
     pub data_centre: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_centre_custom_name: Option<String>,
     pub cluster_network: String,
     pub private_network_cluster: bool,
     pub pci_compliant_cluster: bool,
@@ -46,27 +48,9 @@ pub struct CreateCluster {
 pub struct Bundle {
     pub bundle: String,
     pub version: String,
-    /// Sent verbatim; keys as the API spells them (`authnAuthz`, `clientEncryption`, …).
+    /// Keys and value types as the API has them (`authnAuthz: true`, `numberPartitions: 3`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<Map<String, Value>>,
-}
-
-impl Bundle {
-    /// Builds the API's `options` object from Terraform's map of strings: `"true"`/`"false"`
-    /// become JSON booleans (the API types them so), everything else is sent as the string given.
-    pub fn options_from_strings(options: &BTreeMap<String, String>) -> Map<String, Value> {
-        options
-            .iter()
-            .map(|(key, value)| {
-                let value = match value.as_str() {
-                    "true" => Value::Bool(true),
-                    "false" => Value::Bool(false),
-                    other => Value::String(other.to_string()),
-                };
-                (key.clone(), value)
-            })
-            .collect()
-    }
 }
 
 /// The cloud provider block of a create request.
@@ -81,6 +65,8 @@ pub struct ProviderSpec {
     pub custom_virtual_network_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_group: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disk_encryption_key: Option<String>,
 }
@@ -99,6 +85,9 @@ struct ResizeRequest<'a> {
     concurrent_resizes: u32,
     /// A string in the API's own examples and in public clients.
     notify_support_contacts: &'a str,
+    /// Which nodes: `CASSANDRA`, `OPENSEARCH_MASTER`, … or none for every node.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    node_purpose: Option<&'a str>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -134,6 +123,17 @@ pub struct ClusterDetail {
     pub cluster_certificate_download: Option<String>,
     #[serde(default, deserialize_with = "lenient::vec_or_empty")]
     pub data_centres: Vec<DataCentre>,
+    /// The primary bundle's options, under the API's keys (the official client reads these).
+    #[serde(default, deserialize_with = "lenient::opt_object")]
+    pub bundle_options: Option<Map<String, Value>>,
+    /// The bundles after the primary one.
+    #[serde(default, deserialize_with = "lenient::vec_or_empty")]
+    pub addon_bundles: Vec<BundleDetail>,
+    /// The provider as the official client reads it: a one-element array.
+    #[serde(default, deserialize_with = "lenient::vec_or_empty")]
+    pub cluster_provider: Vec<ProviderDetail>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub data_centre_custom_name: Option<String>,
 
     // Echoes of the create request, present in some API versions only.
     #[serde(default, deserialize_with = "lenient::opt_lenient")]
@@ -192,7 +192,17 @@ impl fmt::Debug for ClusterDetail {
                 &self.cluster_certificate_download,
             )
             .field("data_centres", &self.data_centres)
-            .field("bundles", &self.bundles)
+            .field(
+                "bundle_options",
+                &self
+                    .bundle_options
+                    .as_ref()
+                    .map(|o| o.keys().collect::<Vec<_>>()),
+            )
+            .field("addon_bundles", &self.addon_bundles.len())
+            .field("cluster_provider", &self.cluster_provider)
+            .field("data_centre_custom_name", &self.data_centre_custom_name)
+            .field("bundles", &self.bundles.as_ref().map(Vec::len))
             .field("provider", &self.provider)
             .field("node_size", &self.node_size)
             .field("data_centre", &self.data_centre)
@@ -222,6 +232,18 @@ pub struct DataCentre {
     pub cdc_status: Option<String>,
     #[serde(default, deserialize_with = "lenient::vec_or_empty")]
     pub nodes: Vec<Node>,
+    /// The data centre's custom name.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub cdc_name: Option<String>,
+    #[serde(
+        default,
+        rename = "privateIPOnly",
+        deserialize_with = "lenient::opt_bool"
+    )]
+    pub private_ip_only: Option<bool>,
+    /// Set while a resize is in progress.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub resize_target_node_size: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -254,23 +276,6 @@ pub struct BundleDetail {
     pub options: Option<Map<String, Value>>,
 }
 
-impl BundleDetail {
-    /// The echoed options as Terraform's map of strings (the inverse of
-    /// [`Bundle::options_from_strings`]): booleans and numbers as their JSON text, nulls dropped.
-    pub fn options_as_strings(&self) -> Option<BTreeMap<String, String>> {
-        self.options.as_ref().map(|options| {
-            options
-                .iter()
-                .filter_map(|(key, value)| match value {
-                    Value::String(text) => Some((key.clone(), text.clone())),
-                    Value::Null => None,
-                    other => Some((key.clone(), other.to_string())),
-                })
-                .collect()
-        })
-    }
-}
-
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProviderDetail {
@@ -282,6 +287,8 @@ pub struct ProviderDetail {
     pub custom_virtual_network_id: Option<String>,
     #[serde(default, deserialize_with = "string_map")]
     pub tags: Option<BTreeMap<String, String>>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub resource_group: Option<String>,
     #[serde(default, deserialize_with = "lenient::opt_string")]
     pub disk_encryption_key: Option<String>,
 }
@@ -527,6 +534,7 @@ impl InstaclustrClient {
         id: &str,
         cdc_id: &str,
         new_node_size: &str,
+        node_purpose: Option<&str>,
         cancel: &CancellationToken,
     ) -> Result<(), ApiError> {
         if !addressable(id) || !addressable(cdc_id) {
@@ -536,6 +544,7 @@ impl InstaclustrClient {
             new_node_size,
             concurrent_resizes: 1,
             notify_support_contacts: "false",
+            node_purpose,
         };
         let path = format!(
             "{CLUSTER_PATH}{}/{}/resize",
@@ -679,6 +688,7 @@ mod tests {
             sla_tier: "NON_PRODUCTION".into(),
             node_size: "t3.small".into(),
             data_centre: "US_WEST_2".into(),
+            data_centre_custom_name: None,
             cluster_network: "10.224.0.0/12".into(),
             private_network_cluster: false,
             pci_compliant_cluster: true,
@@ -728,25 +738,6 @@ mod tests {
                 "rackAllocation": {"numberOfRacks": 3, "nodesPerRack": 1}
             })
         );
-    }
-
-    #[test]
-    fn bundle_options_round_trip_between_strings_and_json() {
-        let strings = BTreeMap::from([
-            ("authnAuthz".to_string(), "true".to_string()),
-            ("clientEncryption".to_string(), "false".to_string()),
-            ("dataCentreCustomName".to_string(), "dc-a".to_string()),
-        ]);
-        let json = Bundle::options_from_strings(&strings);
-        assert_eq!(
-            Value::Object(json.clone()),
-            serde_json::json!({"authnAuthz": true, "clientEncryption": false, "dataCentreCustomName": "dc-a"})
-        );
-        let echoed = BundleDetail {
-            options: Some(json),
-            ..BundleDetail::default()
-        };
-        assert_eq!(echoed.options_as_strings(), Some(strings));
     }
 
     #[tokio::test]
@@ -949,11 +940,25 @@ mod tests {
 
     #[tokio::test]
     async fn resize_posts_the_documented_body() {
-        let (server, client) = setup(vec![Reply::json(202, "{}")]).await;
+        let (server, client) = setup(vec![Reply::json(202, "{}"), Reply::json(202, "{}")]).await;
         client
-            .resize("c1", "dc1", "m5.large", &CancellationToken::new())
+            .resize("c1", "dc1", "m5.large", None, &CancellationToken::new())
             .await
             .unwrap();
+        client
+            .resize(
+                "c1",
+                "dc1",
+                "m5.xlarge",
+                Some("OPENSEARCH_MASTER"),
+                &CancellationToken::new(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            server.requests()[1].json()["nodePurpose"],
+            "OPENSEARCH_MASTER"
+        );
         let request = &server.requests()[0];
         assert_eq!(request.method, "POST");
         assert_eq!(request.path, "/instaclustr/provisioning/v1/c1/dc1/resize");

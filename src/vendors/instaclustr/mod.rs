@@ -1,7 +1,9 @@
 //! Instaclustr: managed clusters through the provisioning API v1.
 //!
 //! - [`client`]: typed provisioning API calls.
-//! - [`schema`], [`model`], [`resource`]: `instaclustr_cluster`.
+//! - [`schema`], [`model`], [`resource`]: `instaclustr_cluster`; [`options`] (bundle option
+//!   names and types), [`equality`] (spellings that mean the same), [`validation`] (plan-time
+//!   checks), [`rules`] and [`resize`] (what changes in place), [`upgrade`] (older states).
 //! - [`data_credentials`], [`data_clusters`]: the data sources `instaclustr_cluster_credentials`
 //!   and `instaclustr_clusters`.
 //! - [`provider`]: `provider "instaclustr"`.
@@ -9,9 +11,15 @@
 pub mod client;
 pub mod data_clusters;
 pub mod data_credentials;
+pub mod equality;
 pub mod model;
+pub mod options;
 pub mod provider;
+pub mod resize;
 pub mod resource;
+pub mod rules;
 pub mod schema;
+pub mod upgrade;
+pub mod validation;
 
 pub use provider::InstaclustrProvider;

@@ -5,11 +5,12 @@ use async_trait::async_trait;
 
 use super::client::{ApiError, ClusterDetail, DeleteOutcome, InstaclustrClient};
 use super::model::{apply_detail, create_request, Cluster};
+use super::resize::{resizes, Resize};
 use super::schema::schema;
 use crate::framework::poll::{wait_until, Backoff, Poll, WaitError};
 use crate::framework::schema::Schema;
 use crate::framework::settings::Configured;
-use crate::framework::{Ctx, Failure, Outcome, Resource};
+use crate::framework::{Ctx, Diagnostic, Diagnostics, Failure, Outcome, Resource, Value};
 
 pub struct ClusterResource {
     client: Configured<InstaclustrClient>,
@@ -51,8 +52,43 @@ fn wait_failure<E: std::fmt::Display>(
     }
 }
 
+/// A resize is done when no data centre reports a target size any more and the nodes show
+/// the new size: all of them, or for one class at least one.
+fn resize_done(d: &ClusterDetail, r: &Resize) -> bool {
+    let pending = d.data_centres.iter().any(|dc| {
+        dc.resize_target_node_size
+            .as_deref()
+            .is_some_and(|t| !t.is_empty())
+    });
+    let has = |n: &super::client::Node| n.size.as_deref() == Some(r.size.as_str());
+    !pending
+        && match r.purpose {
+            None => d.nodes().all(has),
+            Some(_) => d.nodes().any(has),
+        }
+}
+
 fn status_of(d: &ClusterDetail) -> &str {
     d.cluster_status.as_deref().unwrap_or("UNKNOWN")
+}
+
+/// Credentials in bundle options never reach a log line or a diagnostic.
+fn register_secrets(m: &Cluster) {
+    for secret in m.option_secrets() {
+        crate::http::secrets::register(&secret);
+    }
+}
+
+/// After the resizes, state is the plan with what the API last reported of the cluster.
+fn apply_detail_onto(state: &mut Cluster, read: &Cluster) {
+    state.cluster_status = read.cluster_status.clone();
+    state.nodes = read.nodes.clone();
+    state.public_contact_point = read.public_contact_point.clone();
+    state.private_contact_point = read.private_contact_point.clone();
+    state.default_data_centre_id = read.default_data_centre_id.clone();
+    if read.node_size.is_some() && state.node_size.is_none() {
+        state.node_size = read.node_size.clone();
+    }
 }
 
 impl ClusterResource {
@@ -60,14 +96,14 @@ impl ClusterResource {
         self.client.get().map_err(Failure::from)
     }
 
-    /// Polls until the cluster reaches `target` (RUNNING or PROVISIONED) with every node of
-    /// `size` when given. FAILED ends the wait with an error; DEFERRED with a warning.
+    /// Polls until the cluster reaches `target` (RUNNING or PROVISIONED) with the nodes a
+    /// resize asked for. FAILED ends the wait with an error; DEFERRED with a warning.
     async fn wait_ready(
         &self,
         ctx: &Ctx,
         id: &str,
         target: &str,
-        size: Option<&str>,
+        resized: Option<&Resize>,
     ) -> Result<ClusterDetail, WaitError<NotReady>> {
         let client = self
             .client()
@@ -78,7 +114,7 @@ impl ClusterResource {
                 return Err(NotReady::Api(ApiError::NotFound));
             };
             let status = status_of(&d).to_string();
-            let sized = size.is_none_or(|s| d.nodes().all(|n| n.size.as_deref() == Some(s)));
+            let sized = resized.is_none_or(|r| resize_done(&d, r));
             let reached = match target {
                 "PROVISIONED" => matches!(status.as_str(), "PROVISIONED" | "JOINING" | "RUNNING"),
                 _ => status == "RUNNING",
@@ -112,17 +148,33 @@ impl Resource for ClusterResource {
         schema()
     }
 
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        super::validation::validate(config, diags);
+    }
+
+    fn upgrade_state(
+        &self,
+        version: i64,
+        state: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostic> {
+        super::upgrade::upgrade(version, state)
+    }
+
     async fn create(&self, ctx: &Ctx, plan: Cluster) -> Outcome<Cluster, Cluster> {
+        register_secrets(&plan);
         let client = self.client()?;
+        let body = create_request(&plan)
+            .map_err(|e| Failure::new("Instaclustr: invalid bundle options", e.to_string()))?;
         let id = client
-            .create_cluster(&create_request(&plan), ctx.cancel_token())
+            .create_cluster(&body, ctx.cancel_token())
             .await
             .map_err(|e| api_failure("creating the cluster", e))?;
         tracing::info!(id = id.as_str(), "cluster created");
         let mut state = plan.clone();
         state.id = Some(id.clone());
+        state.cluster_id = Some(id.clone());
         // From here on every failure keeps the id in state, so nothing leaks.
-        let target = plan.wait_for_state.as_deref().unwrap_or("RUNNING");
+        let target = plan.wait_target();
         let detail = if target == "NONE" {
             client
                 .get_cluster(&id, ctx.cancel_token())
@@ -142,6 +194,7 @@ impl Resource for ClusterResource {
     }
 
     async fn read(&self, ctx: &Ctx, state: Cluster) -> Outcome<Option<Cluster>, Cluster> {
+        register_secrets(&state);
         let client = self.client()?;
         let Some(id) = state.id.clone() else {
             return Ok(None);
@@ -161,32 +214,31 @@ impl Resource for ClusterResource {
         }
     }
 
-    /// Only `node_size` reaches the API (resize, then wait for every node to have it); the other
-    /// changes an update can see are state only, and call nothing.
+    /// Node sizes reach the API, one resize at a time, each waited for until the cluster is
+    /// RUNNING with the new size; the other changes an update can see are state only.
     async fn update(&self, ctx: &Ctx, prior: Cluster, plan: Cluster) -> Outcome<Cluster, Cluster> {
         let mut state = plan.clone();
         let id = prior.id.clone().unwrap_or_default();
         state.id = Some(id.clone());
-        let Some(size) = plan
-            .node_size
-            .clone()
-            .filter(|s| Some(s) != prior.node_size.as_ref())
-        else {
+        let steps = resizes(&prior, &plan);
+        if steps.is_empty() {
             return Ok(state);
-        };
+        }
         let client = self.client()?;
-        let cdc = prior.data_centre_id.clone().unwrap_or_default();
-        client
-            .resize(&id, &cdc, &size, ctx.cancel_token())
-            .await
-            .map_err(|e| api_failure("resizing the nodes", e).with_state(prior.clone()))?;
-        let mut resized = prior.clone();
-        resized.node_size = Some(size.clone());
-        let d = self
-            .wait_ready(ctx, &id, "RUNNING", Some(&size))
-            .await
-            .map_err(|e| wait_failure("resizing", e, resized))?;
-        apply_detail(&mut state, &d);
+        let cdc = prior.default_data_centre_id.clone().unwrap_or_default();
+        let mut done = prior.clone();
+        for step in &steps {
+            client
+                .resize(&id, &cdc, &step.size, step.purpose, ctx.cancel_token())
+                .await
+                .map_err(|e| api_failure("resizing the nodes", e).with_state(done.clone()))?;
+            let d = self
+                .wait_ready(ctx, &id, "RUNNING", Some(step))
+                .await
+                .map_err(|e| wait_failure("resizing", e, done.clone()))?;
+            apply_detail(&mut done, &d);
+        }
+        apply_detail_onto(&mut state, &done);
         Ok(state)
     }
 

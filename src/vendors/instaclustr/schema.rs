@@ -1,15 +1,44 @@
-//! The `instaclustr_cluster` schema and its plan-time replace rules: which changes the API can
-//! make in place and which need a new cluster.
+//! The `instaclustr_cluster` schema: the official v1 provider's attributes (map attributes where
+//! it has maps, its names, its defaults), each with the update behaviour the API allows.
 
 use std::time::Duration;
 
+use crate::framework::diagnostics::{AttrPath, Diagnostics};
 use crate::framework::schema::{
-    boolean, list_of, map_of, number, string, Block, Declare, NestedBlock, Schema, Timeouts,
+    boolean, list_of, map_of, set_of, string, Attribute, Block, Declare, NestedBlock, Schema,
+    Timeouts,
 };
-use crate::framework::validators::{int_between, matches, one_of, private_ipv4_cidr};
+use crate::framework::validators::{matches, not_empty, private_ipv4_cidr};
 use crate::framework::{Type, Value};
 
+use super::equality::{same_bundles, same_map, same_racks};
+use super::rules::{bundle_change, node_size_change, unsupported_change};
+use super::validation::{cluster_provider_keys, rack_allocation_keys, wait_for_state_values};
+
 const MINUTE: Duration = Duration::from_secs(60);
+
+/// The schema version: 1 since the drop-in shape (0 = the official provider's and 0.1.0's).
+pub const VERSION: i64 = 1;
+
+/// Keys of `cluster_provider` besides `name`; the API does not report them all back.
+pub const PROVIDER_KEYS: &[&str] = &[
+    "account_name",
+    "custom_virtual_network_id",
+    "resource_group",
+    "disk_encryption_key",
+];
+
+/// Attributes of the official resource that this one does not implement; configuring one is a
+/// plan-time error (see `validation::unsupported`).
+pub const UNSUPPORTED: &[(&str, &str)] = &[
+    ("data_centres", "multi-data-centre clusters are not supported: configure one data centre with `data_centre`"),
+    ("kafka_rest_proxy_user_password", "setting the Kafka REST proxy user's password is not supported"),
+    ("kafka_schema_registry_user_password", "setting the Kafka schema registry user's password is not supported"),
+    ("kafka_connect_credential", "Kafka Connect credentials are not supported as a block: give them as bundle options (`aws_access_key`, `aws_secret_key`, …)"),
+    ("private_link", "PrivateLink is not supported"),
+    ("oidc_provider", "OIDC providers are not supported"),
+    ("bundles", "`bundles` was removed from the official provider in 1.0: write `bundle` blocks"),
+];
 
 fn node_type() -> Type {
     Type::object(
@@ -26,30 +55,45 @@ fn node_type() -> Type {
 }
 
 pub fn schema() -> Schema {
-    Schema::new("An Instaclustr managed cluster (Cassandra, Kafka, Redis, … as chosen by `bundle`).")
+    let schema = Schema::new("An Instaclustr managed cluster (Cassandra, Kafka, OpenSearch, Redis, … as chosen by `bundle`), compatible with the official Instaclustr v1 provider's `instaclustr_cluster`.")
+        .version(VERSION)
         .attr("id", string().computed().describe("Cluster UUID."))
+        .attr("cluster_id", string().computed().describe("The cluster UUID again, under the official provider's name."))
         .attr(
             "cluster_name",
             string()
                 .required()
                 .replace()
-                .validate(matches("^[A-Za-z0-9_]{1,32}$", "1 to 32 letters, digits or underscores"))
-                .describe("Cluster name: 1–32 letters, digits or underscores."),
+                .validate(matches(
+                    "^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$",
+                    "1 to 32 letters, digits, underscores or hyphens, starting with a letter or digit",
+                ))
+                .describe("Cluster name: 1–32 letters, digits, underscores or hyphens."),
         )
         .attr(
             "node_size",
-            string().required().in_place().describe("Node size, e.g. `t3.small-v2`. Changed in place through the resize API, then the update waits until every node has the new size."),
+            string()
+                .optional()
+                .computed()
+                .change_rule(node_size_change, "Changed in place through the resize API, then the update waits until the cluster is `RUNNING` with the new size. Required except for `OPENSEARCH` and `ELASTICSEARCH`, whose sizes come from the bundle options. A bundle that Instaclustr cannot resize makes a change a plan-time error.")
+                .describe("Node size, e.g. `t3.small-v2`."),
         )
+        .attr("data_centre", string().required().replace().describe("Data centre, e.g. `US_WEST_2`."))
         .attr(
-            "data_centre",
-            string().required().replace().describe("Data centre, e.g. `US_WEST_2`."),
+            "data_centre_custom_name",
+            string()
+                .optional()
+                .computed()
+                .replace()
+                .validate(not_empty())
+                .describe("Name of the cluster data centre (`dataCentreCustomName`); unset, the API picks one."),
         )
         .attr(
             "sla_tier",
             string()
                 .default("NON_PRODUCTION")
                 .replace()
-                .validate(one_of(&["PRODUCTION", "NON_PRODUCTION"]))
+                .validate(crate::framework::validators::one_of(&["PRODUCTION", "NON_PRODUCTION"]))
                 .describe("`PRODUCTION` or `NON_PRODUCTION`."),
         )
         .attr(
@@ -68,57 +112,48 @@ pub fn schema() -> Schema {
             "pci_compliant_cluster",
             boolean().default(false).replace().describe("Create a PCI-compliant cluster."),
         )
-        .block(
+        .attr(
             "cluster_provider",
-            NestedBlock::single(
-                Block::new("Where the cluster runs.")
-                    .attr(
-                        "name",
-                        string()
-                            .required()
-                            .validate(one_of(&["AWS_VPC", "AZURE_AZ", "GCP"]))
-                            .describe("`AWS_VPC`, `AZURE_AZ` or `GCP`."),
-                    )
-                    .attr("account_name", string().optional().describe("Provider account to run in."))
-                    .attr("custom_virtual_network_id", string().optional().describe("An existing VPC/VNet to use."))
-                    .attr("disk_encryption_key", string().optional().describe("KMS key for disk encryption."))
-                    .attr("tags", map_of(Type::String).optional().describe("Tags put on the cloud resources.")),
-            )
-            .required()
-            .replace()
-            .semantic_eq(same_provider),
+            map_of(Type::String)
+                .required()
+                .replace()
+                .validate(cluster_provider_keys())
+                .unreported_keys(PROVIDER_KEYS)
+                .describe("Where the cluster runs, written `cluster_provider = { name = \"AWS_VPC\" }`: `name` (required: `AWS_VPC`, `AZURE`, `AZURE_AZ`, `GCP`, …), `account_name`, `custom_virtual_network_id`, `resource_group`, `disk_encryption_key`."),
         )
-        .block(
+        .attr(
+            "tags",
+            map_of(Type::String)
+                .optional()
+                .replace()
+                .semantic_eq(same_map)
+                .describe("Tags put on the cloud resources (`provider.tags`). No API changes them later, so a change replaces the cluster."),
+        )
+        .attr(
             "rack_allocation",
-            NestedBlock::single(
-                Block::new("How nodes are spread over racks.")
-                    .attr(
-                        "number_of_racks",
-                        number().required().validate(int_between(1, 5)).describe("1 to 5."),
-                    )
-                    .attr(
-                        "nodes_per_rack",
-                        number().required().validate(int_between(1, 10)).describe("1 to 10."),
-                    ),
-            )
-            .replace()
-            .semantic_eq(same_racks),
+            map_of(Type::String)
+                .optional()
+                .computed()
+                .replace()
+                .validate(rack_allocation_keys())
+                .semantic_eq(same_racks)
+                .describe("How nodes are spread over racks, written `rack_allocation = { number_of_racks = 3, nodes_per_rack = 1 }`: `number_of_racks` 1–5 and `nodes_per_rack` 1–10, both required when set. Unset, state keeps what the API reports (3 × 1 for a new cluster). Not sent for `REDIS`, `APACHE_ZOOKEEPER` and `POSTGRESQL`, which place their nodes themselves."),
         )
         .block(
             "bundle",
             NestedBlock::list(
                 Block::new("An application bundle; the first is the cluster's primary application.")
-                    .attr("bundle", string().required().describe("Bundle, e.g. `APACHE_CASSANDRA`."))
-                    .attr("version", string().required().describe("Bundle version, e.g. `4.0.1`."))
+                    .attr("bundle", string().required().describe("Bundle, e.g. `APACHE_CASSANDRA`, `KAFKA`, `OPENSEARCH`."))
+                    .attr("version", string().required().describe("Bundle version, e.g. `4.0.1`; equal to the API's spelling of the same version (`apache-cassandra-4.0.1.ic4`)."))
                     .attr(
                         "options",
                         map_of(Type::String).optional().describe(
-                            "Bundle options, keys as the API spells them (e.g. `authnAuthz`); \"true\"/\"false\" are sent as JSON booleans.",
+                            "Bundle options, in the official provider's snake_case (`auth_n_authz = true`) or the API's own spelling (`authnAuthz`); sent under the API's names and types. Values appear in plan output: a map cannot hide credential options (`aws_secret_key`, …), although logs and diagnostics never show them.",
                         ),
                     ),
             )
             .min(1)
-            .replace()
+            .change_rule(bundle_change, "Changing a bundle replaces the cluster, except the node-size options (`master_node_size`, `data_node_size`, `kibana_node_size`, `opensearch_dashboards_node_size`, `zookeeper_node_size`), which are changed in place through the resize API.")
             .semantic_eq(same_bundles),
         )
         .attr(
@@ -126,19 +161,27 @@ pub fn schema() -> Schema {
             string()
                 .default("RUNNING")
                 .state_only()
-                .validate(one_of(&["RUNNING", "PROVISIONED", "NONE"]))
-                .describe("Create waits until the cluster is `RUNNING` (default) or `PROVISIONED`, or returns as soon as it has an id (`NONE`)."),
+                .validate(wait_for_state_values())
+                .describe("Create waits until the cluster is `RUNNING` (default) or `PROVISIONED`, or returns as soon as it has an id (`NONE`, or `\"\"` as the official provider wrote it). Any case."),
         )
         .attr(
             "cluster_status",
-            string().computed().recompute_when(&["node_size"]).describe("The API's `clusterStatus`."),
+            string().computed().recompute_when(&["node_size", "bundle"]).describe("The API's `clusterStatus`."),
         )
-        .attr("data_centre_id", string().computed().describe("The cluster data centre id (`cdcId`)."))
+        .attr("default_data_centre_id", string().computed().describe("The cluster data centre's id (`cdcId`)."))
+        .attr(
+            "public_contact_point",
+            list_of(Type::String).computed().describe("Public address of the first node of each rack (none for a private network cluster)."),
+        )
+        .attr(
+            "private_contact_point",
+            list_of(Type::String).computed().describe("Private address of the first node of each rack."),
+        )
         .attr(
             "nodes",
             list_of(node_type())
                 .computed()
-                .recompute_when(&["node_size"])
+                .recompute_when(&["node_size", "bundle"])
                 .describe("The cluster's nodes."),
         )
         .attr(
@@ -150,165 +193,99 @@ pub fn schema() -> Schema {
             update: Some(60 * MINUTE),
             delete: Some(30 * MINUTE),
             read: None,
-        })
+        });
+    with_unsupported(schema)
 }
 
-/// What the API allocates when a create request has no `rackAllocation`.
-const DEFAULT_RACKS: (i64, i64) = (3, 1);
+const UNSUPPORTED_DOC: &str = "Configuring it is a plan-time error.";
 
-/// A cluster created without `rack_allocation` gets the API's default 3 × 1, so "not set" and
-/// an explicit 3 × 1 are the same allocation.
-fn same_racks(a: &Value, b: &Value) -> bool {
-    let racks = |v: &Value| -> Option<(i64, i64)> {
-        if v.is_null() {
-            return Some(DEFAULT_RACKS);
+fn unsupported_text(name: &str) -> String {
+    let why = UNSUPPORTED
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or("", |(_, why)| why);
+    format!("Official provider argument, not supported here: {why}.")
+}
+
+/// The official arguments this resource rejects, declared with their official types so that
+/// HCL using them gets this provider's diagnostic, and state written by the official provider
+/// decodes as it is.
+fn with_unsupported(schema: Schema) -> Schema {
+    let options = || map_of(Type::String).optional();
+    let data_centre_bundles = Block::new("A bundle of the data centre.")
+        .attr("bundle", string().optional())
+        .attr("version", string().optional())
+        .attr("options", options());
+    let data_centre = Block::new(&unsupported_text("data_centres"))
+        .attr("name", string().optional())
+        .attr("data_centre", string().optional())
+        .attr("network", string().optional())
+        .attr("node_size", string().optional())
+        .attr("rack_allocation", options())
+        .attr("provider", options())
+        .block("bundles", NestedBlock::set(data_centre_bundles));
+    let credential = [
+        "aws_access_key",
+        "aws_secret_key",
+        "azure_storage_account_name",
+        "azure_storage_account_key",
+        "sasl_jaas_config",
+    ]
+    .into_iter()
+    .fold(
+        Block::new(&unsupported_text("kafka_connect_credential")),
+        |b, k| b.attr(k, string().optional().sensitive()),
+    );
+    let private_link = Block::new(&unsupported_text("private_link"))
+        .attr("iam_principal_arns", list_of(Type::String).optional());
+    let attr = |s: Schema, name: &str, a: Attribute| {
+        s.attr(
+            name,
+            a.change_rule(unsupported_change, UNSUPPORTED_DOC)
+                .describe(&unsupported_text(name)),
+        )
+    };
+    let block = |s: Schema, name: &str, b: NestedBlock| {
+        s.block(name, b.change_rule(unsupported_change, UNSUPPORTED_DOC))
+    };
+    let s = block(schema, "data_centres", NestedBlock::set(data_centre));
+    let s = attr(
+        s,
+        "kafka_rest_proxy_user_password",
+        string().optional().sensitive(),
+    );
+    let s = attr(
+        s,
+        "kafka_schema_registry_user_password",
+        string().optional().sensitive(),
+    );
+    let s = block(
+        s,
+        "kafka_connect_credential",
+        NestedBlock::list(credential).max(1),
+    );
+    let s = block(s, "private_link", NestedBlock::list(private_link).max(1));
+    let s = attr(s, "oidc_provider", string().optional());
+    attr(
+        s,
+        "bundles",
+        set_of(Type::Map(Box::new(Type::String))).optional(),
+    )
+}
+
+/// Every unsupported argument that the configuration sets, as an error on its path.
+pub fn reject_unsupported(config: &Value, diags: &mut Diagnostics) {
+    for (name, why) in UNSUPPORTED {
+        let v = config.get(name).unwrap_or(&Value::Null);
+        let empty = v.is_null() || v.elements().is_some_and(|e| e.is_empty());
+        if !empty {
+            diags.push(
+                crate::framework::Diagnostic::error(
+                    format!("{name} is not supported"),
+                    format!("The official Instaclustr provider's `{name}` is not supported by clusterform's instaclustr_cluster: {why}. Remove it from the configuration."),
+                )
+                .at(AttrPath::root(name)),
+            );
         }
-        Some((
-            v.get("number_of_racks")?.as_i64()?,
-            v.get("nodes_per_rack")?.as_i64()?,
-        ))
-    };
-    racks(a).is_some() && racks(a) == racks(b)
-}
-
-/// A map of strings where "not set" and `{}` both mean "none" to the API.
-fn same_map(a: Option<&Value>, b: Option<&Value>) -> bool {
-    let empty = |v: Option<&Value>| {
-        v.is_none_or(|v| v.is_null() || v.entries().is_some_and(|m| m.is_empty()))
-    };
-    (empty(a) && empty(b)) || a == b
-}
-
-/// The same provider block: `tags = {}` is no tags.
-fn same_provider(a: &Value, b: &Value) -> bool {
-    let (Some(x), Some(y)) = (a.entries(), b.entries()) else {
-        return a == b;
-    };
-    x.keys().chain(y.keys()).all(|k| {
-        if k == "tags" {
-            same_map(x.get(k), y.get(k))
-        } else {
-            x.get(k).unwrap_or(&Value::Null) == y.get(k).unwrap_or(&Value::Null)
-        }
-    })
-}
-
-/// The semantic version inside a bundle version (`4.0.1` in `apache-cassandra-4.0.1.ic4`): the
-/// first run of dot-separated numbers with at least one dot.
-fn semantic_version(v: &str) -> Option<&str> {
-    let bytes = v.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i].is_ascii_digit() {
-            let start = i;
-            let mut end = i;
-            let mut dots = 0;
-            while end < bytes.len() && bytes[end].is_ascii_digit() {
-                end += 1;
-                if end + 1 < bytes.len() && bytes[end] == b'.' && bytes[end + 1].is_ascii_digit() {
-                    dots += 1;
-                    end += 1;
-                }
-            }
-            if dots > 0 {
-                return Some(&v[start..end]);
-            }
-            i = end;
-        } else {
-            i += 1;
-        }
-    }
-    None
-}
-
-/// Bundles are the same when each has the same bundle, a version with the same semantic
-/// version (as the official provider compares them: `4.0.1` = `apache-cassandra-4.0.1.ic4`),
-/// and the same options (`options = {}` is no options).
-fn same_bundles(a: &Value, b: &Value) -> bool {
-    let (Some(x), Some(y)) = (a.elements(), b.elements()) else {
-        return a == b;
-    };
-    let same_version = |p: Option<&Value>, q: Option<&Value>| match (
-        p.and_then(Value::as_str),
-        q.and_then(Value::as_str),
-    ) {
-        (Some(p), Some(q)) => {
-            p == q || semantic_version(p).is_some_and(|v| Some(v) == semantic_version(q))
-        }
-        _ => p == q,
-    };
-    x.len() == y.len()
-        && x.iter().zip(y).all(|(p, q)| {
-            p.get("bundle") == q.get("bundle")
-                && same_version(p.get("version"), q.get("version"))
-                && same_map(p.get("options"), q.get("options"))
-        })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn schema_builds_with_defaults_shown() {
-        let s = schema();
-        assert!(s.block.attributes["sla_tier"].computed);
-        assert!(s.block.blocks.contains_key("timeouts"));
-    }
-
-    #[test]
-    fn no_allocation_is_the_default_allocation() {
-        let racks = |n: i64, p: i64| {
-            Value::object([
-                ("number_of_racks", Value::from(n)),
-                ("nodes_per_rack", Value::from(p)),
-            ])
-        };
-        assert!(same_racks(&Value::Null, &racks(3, 1)));
-        assert!(same_racks(&racks(3, 1), &Value::Null));
-        assert!(!same_racks(&Value::Null, &racks(2, 1)));
-        assert!(same_racks(&racks(2, 2), &racks(2, 2)));
-    }
-
-    #[test]
-    fn bundle_versions_compare_semantically_and_empty_maps_are_none() {
-        let bundle = |v: &str, options: Value| {
-            Value::list([Value::object([
-                ("bundle", Value::from("APACHE_CASSANDRA")),
-                ("version", Value::from(v)),
-                ("options", options),
-            ])])
-        };
-        let empty = Value::map(Vec::<(String, Value)>::new());
-        assert!(same_bundles(
-            &bundle("4.0.1", Value::Null),
-            &bundle("apache-cassandra-4.0.1.ic4", empty.clone())
-        ));
-        assert!(!same_bundles(
-            &bundle("4.0.1", Value::Null),
-            &bundle("apache-cassandra-4.0.10", Value::Null)
-        ));
-        assert!(!same_bundles(
-            &bundle("4.0.1", Value::Null),
-            &bundle("4.1.3", Value::Null)
-        ));
-        let opts = Value::map([("authnAuthz", Value::from("true"))]);
-        assert!(!same_bundles(
-            &bundle("4.0.1", Value::Null),
-            &bundle("4.0.1", opts)
-        ));
-        assert_eq!(
-            semantic_version("apache-cassandra-3.11.8.ic2"),
-            Some("3.11.8")
-        );
-        assert_eq!(semantic_version("v2"), None);
-
-        let provider =
-            |tags: Value| Value::object([("name", Value::from("AWS_VPC")), ("tags", tags)]);
-        assert!(same_provider(&provider(Value::Null), &provider(empty)));
-        assert!(!same_provider(
-            &provider(Value::Null),
-            &provider(Value::map([("team", Value::from("a"))]))
-        ));
     }
 }
