@@ -59,7 +59,7 @@ impl DataSource for AccountClusters {
 
     fn schema(&self) -> Schema {
         Schema::new("Every cluster of the account, as the cluster list reports them.")
-            .attr("id", string().computed().describe("Always `clusters`: there is one list per account."))
+            .attr("id", string().computed().describe("Always `instaclustr-clusters` (the official value): there is one list per account."))
             .attr(
                 "cluster",
                 list_of(summary_type()).computed().describe(
@@ -77,7 +77,7 @@ impl DataSource for AccountClusters {
                 Diagnostic::error("Instaclustr: listing the clusters failed", e.to_string())
             })?;
         Ok(Clusters {
-            id: Some("clusters".to_string()),
+            id: Some("instaclustr-clusters".to_string()),
             cluster: Some(
                 list.into_iter()
                     .map(|c| Summary {

@@ -17,8 +17,9 @@ use super::validation::{cluster_provider_keys, rack_allocation_keys, wait_for_st
 
 const MINUTE: Duration = Duration::from_secs(60);
 
-/// The schema version: 1 since the drop-in shape (0 = the official provider's and 0.1.0's).
-pub const VERSION: i64 = 1;
+/// The official provider's schema version, kept so that `terraform state show` reads its state
+/// right after `terraform state replace-provider` (see `upgrade`).
+pub const VERSION: i64 = 0;
 
 /// Keys of `cluster_provider` besides `name`; the API does not report them all back.
 pub const PROVIDER_KEYS: &[&str] = &[

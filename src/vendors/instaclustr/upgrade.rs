@@ -1,6 +1,10 @@
-//! Reading older `instaclustr_cluster` states into the current shape (schema version 1).
+//! Reading older `instaclustr_cluster` states into the current shape.
 //!
-//! Version 0 comes in two shapes, told apart by their attributes:
+//! Every shape has schema version 0, the official provider's, which the current schema keeps:
+//! Terraform 1.11's `terraform state show` refuses a state whose schema version differs from
+//! the provider's, and users run it right after `terraform state replace-provider`, before any
+//! plan has upgraded the state. The shapes are told apart by their attributes instead:
+//! - the current one has attributes only clusterform reads back (`cluster_status`, `nodes`);
 //! - the official Instaclustr v1 provider's, after `terraform state replace-provider`:
 //!   `cluster_id`, maps of strings, `wait_for_state` defaulting to `""`, empty lists for the
 //!   blocks it has and we reject, `oidc_provider` read back as `""`;
@@ -11,15 +15,13 @@ use serde_json::{Map, Value};
 
 use crate::framework::Diagnostic;
 
-use super::schema::VERSION;
+/// Attributes of the current shape that the official provider's never had.
+const CURRENT_ONLY: &[&str] = &["cluster_status", "nodes", "default_user_password"];
 
 /// Blocks of the official resource: state holds a list, empty when unused.
 const LIST_BLOCKS: &[&str] = &["data_centres", "kafka_connect_credential", "private_link"];
 
-pub fn upgrade(version: i64, state: Value) -> Result<Value, Diagnostic> {
-    if version >= VERSION {
-        return Ok(state);
-    }
+pub fn upgrade(_version: i64, state: Value) -> Result<Value, Diagnostic> {
     let Value::Object(mut s) = state else {
         return Err(Diagnostic::error(
             "Stored instaclustr_cluster state is not an object",
@@ -28,6 +30,8 @@ pub fn upgrade(version: i64, state: Value) -> Result<Value, Diagnostic> {
     };
     if s.contains_key("data_centre_id") {
         from_clusterform_0_1(&mut s);
+    } else if CURRENT_ONLY.iter().any(|k| s.contains_key(*k)) {
+        return Ok(Value::Object(s));
     } else {
         from_official(&mut s);
     }
@@ -164,8 +168,8 @@ mod tests {
     }
 
     #[test]
-    fn the_current_version_is_left_alone() {
-        let v = json!({"id": "c", "data_centre_id": "x"});
-        assert_eq!(upgrade(VERSION, v.clone()).unwrap(), v);
+    fn the_current_shape_is_left_alone() {
+        let v = json!({"id": "c", "cluster_id": "c", "wait_for_state": "", "nodes": [], "oidc_provider": null});
+        assert_eq!(upgrade(0, v.clone()).unwrap(), v);
     }
 }
