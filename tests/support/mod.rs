@@ -306,6 +306,22 @@ impl Sim {
         self.admin(reqwest::Method::POST, "/_admin/config", Some(config));
     }
 
+    /// A call to the simulated Instaclustr API itself, with the harness credentials:
+    /// `(status, JSON body or null)`.
+    pub fn instaclustr_api(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let url = format!("{}{path}", self.instaclustr_url());
+        self.rt.block_on(async {
+            let mut req = self.http.request(method, &url).basic_auth(IC_USER, Some(IC_KEY));
+            if let Some(body) = &body {
+                req = req.json(body);
+            }
+            let resp = req.send().await.unwrap_or_else(|e| panic!("{url}: {e}"));
+            let status = resp.status().as_u16();
+            let text = resp.text().await.unwrap_or_default();
+            (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        })
+    }
+
     /// `GET /_admin/instaclustr/clusters`: `[{"id","clusterName","clusterStatus","nodeSize"}]`.
     pub fn instaclustr_clusters(&self) -> Vec<Value> {
         match self.admin(reqwest::Method::GET, "/_admin/instaclustr/clusters", None) {
