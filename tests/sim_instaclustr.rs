@@ -1,6 +1,7 @@
 //! Contract tests of the simulated Instaclustr API, run against the real `clusterform-sim` binary
 //! over HTTP with a plain reqwest client (nothing from the crate's own vendor client).
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -111,6 +112,53 @@ impl Sim {
         }
     }
 
+    /// A create that may fail: the status and the JSON body.
+    async fn try_create(&self, body: &Value) -> (StatusCode, Value) {
+        let resp = self
+            .ic(Method::POST, "/provisioning/v1/extended/")
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Creates a cluster, waits until it is RUNNING and returns its id and document.
+    async fn running(&self, body: &Value) -> (String, Value) {
+        let id = self.create(body).await;
+        self.wait_for(&id, "RUNNING").await;
+        let (_, doc) = self.get(&id).await;
+        (id, doc)
+    }
+
+    /// Posts a resize of the cluster described by `doc`.
+    async fn resize(&self, doc: &Value, body: &Value) -> (StatusCode, Value) {
+        let path = format!(
+            "/provisioning/v1/{}/{}/resize",
+            doc["id"].as_str().unwrap(),
+            doc["cdcId"].as_str().unwrap()
+        );
+        let resp = self
+            .ic(Method::POST, &path)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn set_pace_ms(&self, ms: u64) {
+        let resp = self
+            .admin(Method::POST, "/config")
+            .json(&json!({ "pace_ms": ms }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+    }
+
     async fn requests(&self) -> Value {
         self.admin(Method::GET, "/requests")
             .send()
@@ -135,6 +183,37 @@ fn cluster_body(name: &str) -> Value {
         "pciCompliantCluster": false,
         "rackAllocation": {"numberOfRacks": 3, "nodesPerRack": 1}
     })
+}
+
+/// `cluster_body` with other bundles.
+fn bundle_body(name: &str, bundles: Value) -> Value {
+    let mut body = cluster_body(name);
+    body["bundles"] = bundles;
+    body
+}
+
+/// How many nodes of each (purpose, size) the cluster document lists.
+fn node_groups(doc: &Value) -> BTreeMap<(String, String), usize> {
+    let mut groups = BTreeMap::new();
+    for n in doc["dataCentres"][0]["nodes"].as_array().unwrap() {
+        let key = (
+            n["purpose"].as_str().unwrap().to_owned(),
+            n["size"].as_str().unwrap().to_owned(),
+        );
+        *groups.entry(key).or_insert(0) += 1;
+    }
+    groups
+}
+
+/// One expected node group: `(purpose, size, count)`.
+type Expected<'a> = (&'a str, &'a str, usize);
+
+/// The expected `node_groups`.
+fn groups(expected: &[Expected]) -> BTreeMap<(String, String), usize> {
+    expected
+        .iter()
+        .map(|&(p, s, n)| ((p.to_owned(), s.to_owned()), n))
+        .collect()
 }
 
 fn error_names(body: &Value) -> Vec<String> {
@@ -231,7 +310,8 @@ async fn create_walks_the_lifecycle_to_running() {
         .unwrap();
     assert_eq!(
         list,
-        json!([{"id": id, "name": "lifecycle_1", "nodeCount": 3, "runningNodeCount": 3, "derivedStatus": "RUNNING"}])
+        json!([{"id": id, "name": "lifecycle_1", "nodeCount": 3, "runningNodeCount": 3,
+                "derivedStatus": "RUNNING", "slaTier": "NON_PRODUCTION", "pciCompliance": "DISABLED"}])
     );
 }
 
@@ -538,6 +618,628 @@ async fn resize_changes_node_size() {
     assert!(after["dataCentres"][0]
         .get("resizeTargetNodeSize")
         .is_none());
+}
+
+#[tokio::test]
+async fn cluster_names_accept_hyphens() {
+    let sim = start(&[]);
+    let longest = "x".repeat(32);
+    for ok in ["tf-resizable-test", "a", "A1-b_2-", longest.as_str()] {
+        sim.create(&cluster_body(ok)).await;
+    }
+    let too_long = "y".repeat(33);
+    for bad in [
+        "-leading-hyphen",
+        "_leading_underscore",
+        "has space",
+        "dot.ted",
+        too_long.as_str(),
+    ] {
+        let (status, err) = sim.try_create(&cluster_body(bad)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(error_names(&err), ["clusterName"], "{bad}: {err}");
+        let message = err["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("hyphens"), "{message}");
+    }
+}
+
+#[tokio::test]
+async fn bare_versions_are_echoed_in_the_api_spelling() {
+    let sim = start(&[]);
+    let search_options = json!({"masterNodeSize": "SRH-DEV-t4g.small-5"});
+    let cases: Vec<(&str, &str, Value, &str)> = vec![
+        (
+            "APACHE_CASSANDRA",
+            "3.11.8",
+            json!({}),
+            "apache-cassandra-3.11.8.ic1",
+        ),
+        (
+            "APACHE_CASSANDRA",
+            "4.0.1",
+            json!({}),
+            "apache-cassandra-4.0.1.ic1",
+        ),
+        (
+            "APACHE_CASSANDRA",
+            "apache-cassandra-3.11.8.ic2",
+            json!({}),
+            "apache-cassandra-3.11.8.ic2",
+        ),
+        ("KAFKA", "3.1.2", json!({}), "apache-kafka:3.1.2.ic1"),
+        (
+            "OPENSEARCH",
+            "1.3.7",
+            search_options.clone(),
+            "opensearch:1.3.7.ic1",
+        ),
+        (
+            "ELASTICSEARCH",
+            "1.13.3",
+            search_options,
+            "opendistro-for-elasticsearch:1.13.3.ic1",
+        ),
+        ("REDIS", "6.0.9", json!({}), "redis:6.0.9"),
+        ("REDIS", "redis:6.0.9", json!({}), "redis:6.0.9"),
+        ("CADENCE", "0.22.4", json!({}), "cadence:0.22.4"),
+        ("POSTGRESQL", "14.5", json!({}), "postgresql:14.5"),
+    ];
+    for (i, (bundle, version, options, want)) in cases.into_iter().enumerate() {
+        let body = bundle_body(
+            &format!("version_{i}"),
+            json!([{"bundle": bundle, "version": version, "options": options}]),
+        );
+        let id = sim.create(&body).await;
+        let (_, c) = sim.get(&id).await;
+        assert_eq!(c["bundleVersion"], want, "{bundle} {version}");
+        assert_eq!(c["bundles"][0]["version"], want, "{bundle} {version}");
+    }
+
+    // Add-on bundles are spelled the same way, in `bundles` and in `addonBundles`.
+    let body = bundle_body(
+        "addon_versions",
+        json!([
+            {"bundle": "KAFKA", "version": "2.7.1"},
+            {"bundle": "KAFKA_SCHEMA_REGISTRY", "version": "5.0.0"},
+            {"bundle": "KAFKA_REST_PROXY", "version": "kafka-rest-proxy:5.0.0"}
+        ]),
+    );
+    let id = sim.create(&body).await;
+    let (_, c) = sim.get(&id).await;
+    assert_eq!(c["bundleVersion"], "apache-kafka:2.7.1.ic1");
+    let versions: Vec<&str> = c["bundles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        versions,
+        [
+            "apache-kafka:2.7.1.ic1",
+            "kafka-schema-registry:5.0.0",
+            "kafka-rest-proxy:5.0.0"
+        ]
+    );
+    assert_eq!(
+        c["addonBundles"][0]["version"],
+        "kafka-schema-registry:5.0.0"
+    );
+    assert_eq!(c["addonBundles"][1]["version"], "kafka-rest-proxy:5.0.0");
+}
+
+#[tokio::test]
+async fn bundle_options_use_api_keys_and_are_echoed() {
+    let sim = start(&[]);
+    // A snake_case key (an HCL name the client forgot to map) is refused, on any bundle.
+    let rejected: Vec<(Value, &str)> = vec![
+        (
+            json!([{"bundle": "APACHE_CASSANDRA", "version": "4.0.1", "options": {"auth_n_authz": true}}]),
+            "bundles[0].options.auth_n_authz",
+        ),
+        (
+            json!([
+                {"bundle": "KAFKA", "version": "2.7.1"},
+                {"bundle": "KAFKA_CONNECT", "version": "2.7.1", "options": {"aws_secret_key": "s"}}
+            ]),
+            "bundles[1].options.aws_secret_key",
+        ),
+        (
+            json!([{"bundle": "APACHE_CASSANDRA", "version": "4.0.1", "options": {"authnAuthz": [true]}}]),
+            "bundles[0].options.authnAuthz",
+        ),
+    ];
+    for (bundles, name) in rejected {
+        let (status, err) = sim.try_create(&bundle_body("options_bad", bundles)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{name}");
+        assert_eq!(error_names(&err), [name], "{err}");
+    }
+    let (_, err) = sim
+        .try_create(&bundle_body(
+            "options_bad",
+            json!([{"bundle": "APACHE_CASSANDRA", "version": "4.0.1", "options": {"client_encryption": true}}]),
+        ))
+        .await;
+    let message = err["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("camelCase"), "{message}");
+
+    // Booleans sent as strings come back as booleans; numbers, strings and dotted keys as sent.
+    let body = bundle_body(
+        "options_ok",
+        json!([
+            {"bundle": "KAFKA", "version": "2.7.1", "options": {
+                "authnAuthz": "true", "clientEncryption": "FALSE", "numberPartitions": 3,
+                "autoCreateTopics": true, "deleteTopics": false}},
+            {"bundle": "KAFKA_CONNECT", "version": "2.7.1", "options": {
+                "aws.access.key.id": "AKIA", "aws.secret.access.key": "secret",
+                "s3.bucket.name": "bucket", "targetKafkaClusterId": "abc"}}
+        ]),
+    );
+    let id = sim.create(&body).await;
+    let (_, c) = sim.get(&id).await;
+    let primary = json!({"authnAuthz": true, "clientEncryption": false, "numberPartitions": 3,
+                         "autoCreateTopics": true, "deleteTopics": false});
+    let connect = json!({"aws.access.key.id": "AKIA", "aws.secret.access.key": "secret",
+                         "s3.bucket.name": "bucket", "targetKafkaClusterId": "abc"});
+    assert_eq!(c["bundleOptions"], primary);
+    assert_eq!(c["bundles"][0]["options"], primary);
+    assert_eq!(c["bundles"][1]["options"], connect);
+    assert_eq!(
+        c["addonBundles"],
+        json!([{"bundle": "KAFKA_CONNECT", "version": "kafka-connect:2.7.1", "options": connect}])
+    );
+
+    // One bundle: no add-ons; no options: an empty object.
+    let id = sim
+        .create(&bundle_body(
+            "options_none",
+            json!([{"bundle": "REDIS", "version": "6.0.9"}]),
+        ))
+        .await;
+    let (_, c) = sim.get(&id).await;
+    assert_eq!(c["bundleOptions"], json!({}));
+    assert_eq!(c["addonBundles"], json!([]));
+}
+
+#[tokio::test]
+async fn data_centre_custom_name_and_cdc_fields() {
+    let sim = start(&[]);
+    // Defaults: `<provider>_<dataCentre>`, public, the default rack allocation.
+    let id = sim.create(&cluster_body("cdc_default")).await;
+    let (_, c) = sim.get(&id).await;
+    let cdc = &c["dataCentres"][0];
+    assert_eq!(cdc["cdcName"], "AWS_VPC_US_WEST_2");
+    assert_eq!(c["dataCentreCustomName"], "AWS_VPC_US_WEST_2");
+    assert_eq!(cdc["privateIPOnly"], false);
+    assert_eq!(
+        cdc["rackAllocation"],
+        json!({"numberOfRacks": 3, "nodesPerRack": 1})
+    );
+
+    // A custom name; booleans and counts as strings (one public client sends them so).
+    let mut body = cluster_body("cdc_custom");
+    body["dataCentreCustomName"] = json!("my-dc_1");
+    body["privateNetworkCluster"] = json!("true");
+    body["pciCompliantCluster"] = json!("true");
+    body["rackAllocation"] = json!({"numberOfRacks": "2", "nodesPerRack": "3"});
+    let id = sim.create(&body).await;
+    let (_, c) = sim.get(&id).await;
+    let cdc = &c["dataCentres"][0];
+    assert_eq!(cdc["cdcName"], "my-dc_1");
+    assert_eq!(c["dataCentreCustomName"], "my-dc_1");
+    assert_eq!(cdc["privateIPOnly"], true);
+    assert_eq!(c["privateNetworkCluster"], true);
+    assert_eq!(c["pciCompliantCluster"], true);
+    assert_eq!(c["pciCompliance"], "ENABLED");
+    assert_eq!(
+        cdc["rackAllocation"],
+        json!({"numberOfRacks": 2, "nodesPerRack": 3})
+    );
+    assert_eq!(cdc["nodeCount"], 6);
+
+    // An empty name counts as absent.
+    let mut body = cluster_body("cdc_empty");
+    body["dataCentreCustomName"] = json!("");
+    let id = sim.create(&body).await;
+    let (_, c) = sim.get(&id).await;
+    assert_eq!(c["dataCentres"][0]["cdcName"], "AWS_VPC_US_WEST_2");
+
+    for bad in [
+        json!("z".repeat(33)),
+        json!("has space"),
+        json!("dc.1"),
+        json!(5),
+    ] {
+        let mut body = cluster_body("cdc_bad");
+        body["dataCentreCustomName"] = bad.clone();
+        let (status, err) = sim.try_create(&body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(error_names(&err), ["dataCentreCustomName"], "{bad}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn provider_resource_group_is_echoed() {
+    let sim = start(&[]);
+    let mut body = cluster_body("with_rg");
+    body["provider"] = json!({"name": "AZURE_AZ", "resourceGroup": "rg-data"});
+    let id = sim.create(&body).await;
+    let (_, c) = sim.get(&id).await;
+    assert_eq!(c["provider"]["resourceGroup"], "rg-data");
+    assert_eq!(c["clusterProvider"][0]["resourceGroup"], "rg-data");
+
+    let id = sim.create(&cluster_body("without_rg")).await;
+    let (_, c) = sim.get(&id).await;
+    assert_eq!(c["provider"]["resourceGroup"], Value::Null);
+
+    body["provider"] = json!({"name": "AZURE_AZ", "resourceGroup": 7});
+    let (status, err) = sim.try_create(&body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_names(&err), ["provider.resourceGroup"]);
+}
+
+#[tokio::test]
+async fn list_items_carry_sla_tier_and_pci_compliance() {
+    let sim = start(&[]);
+    let mut body = cluster_body("listed_prod");
+    body["slaTier"] = json!("PRODUCTION");
+    body["pciCompliantCluster"] = json!(true);
+    sim.create(&body).await;
+    sim.create(&cluster_body("listed_dev")).await;
+    let list: Value = sim
+        .ic(Method::GET, "/provisioning/v1")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let got: Vec<(&str, &str, &str)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap(),
+                c["slaTier"].as_str().unwrap(),
+                c["pciCompliance"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("listed_prod", "PRODUCTION", "ENABLED"),
+            ("listed_dev", "NON_PRODUCTION", "DISABLED")
+        ]
+    );
+}
+
+#[tokio::test]
+async fn node_purposes_follow_the_bundle_and_options() {
+    let sim = start(&[]);
+    let n = "CAS-DEV-t4g.small-5";
+    let cases: Vec<(Value, Vec<Expected>)> = vec![
+        (
+            json!([{"bundle": "APACHE_CASSANDRA", "version": "4.0.1"}]),
+            vec![("CASSANDRA", n, 3)],
+        ),
+        (
+            json!([{"bundle": "REDIS", "version": "6.0.9"}]),
+            vec![("REDIS", n, 3)],
+        ),
+        (
+            json!([{"bundle": "CADENCE", "version": "0.22.4"}]),
+            vec![("CADENCE", n, 3)],
+        ),
+        (
+            json!([{"bundle": "POSTGRESQL", "version": "14.5"}]),
+            vec![("POSTGRESQL", n, 3)],
+        ),
+        (
+            json!([{"bundle": "KAFKA", "version": "3.1.2", "options": {"zookeeperNodeSize": "zk"}}]),
+            vec![("KAFKA_BROKER", n, 3)],
+        ),
+        (
+            json!([{"bundle": "KAFKA", "version": "3.1.2",
+                    "options": {"dedicatedZookeeper": "true", "zookeeperNodeSize": "zk"}}]),
+            vec![
+                ("KAFKA_BROKER", n, 3),
+                ("KAFKA_DEDICATED_ZOOKEEPER", "zk", 3),
+            ],
+        ),
+        (
+            json!([{"bundle": "KAFKA", "version": "3.1.2",
+                    "options": {"dedicatedZookeeper": true, "zookeeperNodeSize": "zk",
+                                "zookeeperNodeCount": "5"}}]),
+            vec![
+                ("KAFKA_BROKER", n, 3),
+                ("KAFKA_DEDICATED_ZOOKEEPER", "zk", 5),
+            ],
+        ),
+        (
+            json!([{"bundle": "OPENSEARCH", "version": "1.3.7",
+                    "options": {"dedicatedMasterNodes": true, "masterNodeSize": "m",
+                                "dataNodeSize": n, "openSearchDashboardsNodeSize": "d"}}]),
+            vec![
+                ("OPENSEARCH_DASHBOARDS", "d", 1),
+                ("OPENSEARCH_DATA_AND_INGEST", n, 3),
+                ("OPENSEARCH_MASTER", "m", 3),
+            ],
+        ),
+        (
+            json!([{"bundle": "OPENSEARCH", "version": "1.3.7",
+                    "options": {"dedicatedMasterNodes": false, "masterNodeSize": "m"}}]),
+            vec![("OPENSEARCH_MASTER", n, 3)],
+        ),
+        (
+            json!([{"bundle": "ELASTICSEARCH", "version": "1.13.3",
+                    "options": {"masterNodeSize": "m", "kibanaNodeSize": "k"}}]),
+            vec![
+                ("ELASTICSEARCH_KIBANA", "k", 1),
+                ("ELASTICSEARCH_MASTER", n, 3),
+            ],
+        ),
+    ];
+    for (i, (bundles, want)) in cases.into_iter().enumerate() {
+        let id = sim
+            .create(&bundle_body(&format!("purposes_{i}"), bundles.clone()))
+            .await;
+        let (_, c) = sim.get(&id).await;
+        assert_eq!(node_groups(&c), groups(&want), "{bundles}");
+        let total: usize = want.iter().map(|g| g.2).sum();
+        assert_eq!(c["dataCentres"][0]["nodeCount"], total, "{bundles}");
+        assert_eq!(c["nodeSize"], n);
+    }
+
+    // Dedicated masters are dealt round the racks.
+    let body = bundle_body(
+        "masters_spread",
+        json!([{"bundle": "OPENSEARCH", "version": "1.3.7",
+                "options": {"dedicatedMasterNodes": true, "masterNodeSize": "m"}}]),
+    );
+    let id = sim.create(&body).await;
+    let (_, c) = sim.get(&id).await;
+    let master_racks: Vec<&str> = c["dataCentres"][0]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["purpose"] == "OPENSEARCH_MASTER")
+        .map(|n| n["rack"].as_str().unwrap())
+        .collect();
+    assert_eq!(master_racks, ["us-west-2a", "us-west-2b", "us-west-2c"]);
+
+    let rejected: Vec<(Value, &str)> = vec![
+        (
+            json!([{"bundle": "OPENSEARCH", "version": "1.3.7"}]),
+            "bundles[0].options.masterNodeSize",
+        ),
+        (
+            json!([{"bundle": "ELASTICSEARCH", "version": "1.13.3", "options": {"dedicatedMasterNodes": true}}]),
+            "bundles[0].options.masterNodeSize",
+        ),
+        (
+            json!([{"bundle": "OPENSEARCH", "version": "1.3.7",
+                    "options": {"dedicatedMasterNodes": true, "masterNodeSize": "m", "dataNodeSize": "other"}}]),
+            "bundles[0].options.dataNodeSize",
+        ),
+        (
+            json!([{"bundle": "KAFKA", "version": "3.1.2", "options": {"dedicatedZookeeper": true}}]),
+            "bundles[0].options.zookeeperNodeSize",
+        ),
+        (
+            json!([{"bundle": "KAFKA", "version": "3.1.2",
+                    "options": {"dedicatedZookeeper": true, "zookeeperNodeSize": "zk", "zookeeperNodeCount": 0}}]),
+            "bundles[0].options.zookeeperNodeCount",
+        ),
+        (
+            json!([{"bundle": "OPENSEARCH", "version": "1.3.7",
+                    "options": {"dedicatedMasterNodes": "sometimes", "masterNodeSize": "m"}}]),
+            "bundles[0].options.dedicatedMasterNodes",
+        ),
+    ];
+    for (bundles, name) in rejected {
+        let (status, err) = sim.try_create(&bundle_body("purposes_bad", bundles)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{name}");
+        assert_eq!(error_names(&err), [name], "{err}");
+    }
+
+    // `nodeSize` stays required whatever the bundle.
+    let mut body = bundle_body(
+        "purposes_bad",
+        json!([{"bundle": "OPENSEARCH", "version": "1.3.7",
+                "options": {"dedicatedMasterNodes": true, "masterNodeSize": "m"}}]),
+    );
+    body.as_object_mut().unwrap().remove("nodeSize");
+    let (status, err) = sim.try_create(&body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_names(&err), ["nodeSize"]);
+}
+
+#[tokio::test]
+async fn resize_by_node_purpose() {
+    let sim = start(&[]);
+    let n = "SRH-DEV-t4g.small-5";
+    let mut body = bundle_body(
+        "search_resize",
+        json!([{"bundle": "OPENSEARCH", "version": "1.3.7",
+                "options": {"dedicatedMasterNodes": true, "masterNodeSize": "m1",
+                            "dataNodeSize": n, "openSearchDashboardsNodeSize": "d1"}}]),
+    );
+    body["nodeSize"] = json!(n);
+    let (_, c) = sim.running(&body).await;
+
+    // A purpose the cluster lacks, or one that is not a string.
+    let (status, err) = sim
+        .resize(
+            &c,
+            &json!({"newNodeSize": "x", "nodePurpose": "KAFKA_BROKER"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_names(&err), ["nodePurpose"]);
+    let message = err["errors"][0]["message"].as_str().unwrap();
+    for p in [
+        "OPENSEARCH_DATA_AND_INGEST",
+        "OPENSEARCH_MASTER",
+        "OPENSEARCH_DASHBOARDS",
+    ] {
+        assert!(message.contains(p), "{message}");
+    }
+    let (status, err) = sim
+        .resize(&c, &json!({"newNodeSize": "x", "nodePurpose": 5}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_names(&err), ["nodePurpose"]);
+
+    // Masters only: the masters and masterNodeSize change, nothing else.
+    sim.set_pace_ms(500).await;
+    let (status, _) = sim
+        .resize(
+            &c,
+            &json!({"newNodeSize": "m2", "concurrentResizes": 1,
+                    "notifySupportContacts": "false", "nodePurpose": "OPENSEARCH_MASTER"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let (_, during) = sim.get(c["id"].as_str().unwrap()).await;
+    assert_eq!(during["clusterStatus"], "RESIZING");
+    assert_eq!(during["dataCentres"][0]["resizeTargetNodeSize"], "m2");
+    let (status, err) = sim
+        .resize(
+            &c,
+            &json!({"newNodeSize": "m3", "nodePurpose": "OPENSEARCH_MASTER"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "only from RUNNING");
+    assert_eq!(error_names(&err), ["clusterStatus"]);
+    sim.set_pace_ms(50).await;
+    let id = c["id"].as_str().unwrap();
+    sim.wait_for(id, "RUNNING").await;
+    let (_, c) = sim.get(id).await;
+    assert_eq!(
+        node_groups(&c),
+        groups(&[
+            ("OPENSEARCH_DASHBOARDS", "d1", 1),
+            ("OPENSEARCH_DATA_AND_INGEST", n, 3),
+            ("OPENSEARCH_MASTER", "m2", 3),
+        ])
+    );
+    assert_eq!(c["bundleOptions"]["masterNodeSize"], "m2");
+    assert_eq!(c["bundleOptions"]["dataNodeSize"], n);
+    assert_eq!(c["nodeSize"], n);
+    assert!(c["dataCentres"][0].get("resizeTargetNodeSize").is_none());
+
+    // Data nodes carry nodeSize: it follows, with dataNodeSize.
+    let c = resized(&sim, &c, "n2", json!("OPENSEARCH_DATA_AND_INGEST")).await;
+    assert_eq!(c["nodeSize"], "n2");
+    assert_eq!(c["bundleOptions"]["dataNodeSize"], "n2");
+    assert_eq!(c["bundleOptions"]["masterNodeSize"], "m2");
+
+    let c = resized(&sim, &c, "d2", json!("OPENSEARCH_DASHBOARDS")).await;
+    assert_eq!(c["bundleOptions"]["openSearchDashboardsNodeSize"], "d2");
+    assert_eq!(c["nodeSize"], "n2");
+    assert_eq!(
+        node_groups(&c),
+        groups(&[
+            ("OPENSEARCH_DASHBOARDS", "d2", 1),
+            ("OPENSEARCH_DATA_AND_INGEST", "n2", 3),
+            ("OPENSEARCH_MASTER", "m2", 3),
+        ])
+    );
+
+    // No purpose: every node and every size option present.
+    let c = resized(&sim, &c, "all", Value::Null).await;
+    assert_eq!(
+        node_groups(&c),
+        groups(&[
+            ("OPENSEARCH_DASHBOARDS", "all", 1),
+            ("OPENSEARCH_DATA_AND_INGEST", "all", 3),
+            ("OPENSEARCH_MASTER", "all", 3),
+        ])
+    );
+    assert_eq!(c["nodeSize"], "all");
+    assert_eq!(
+        c["bundleOptions"],
+        json!({"dedicatedMasterNodes": true, "masterNodeSize": "all", "dataNodeSize": "all",
+               "openSearchDashboardsNodeSize": "all"})
+    );
+    assert_eq!(c["bundles"][0]["options"], c["bundleOptions"]);
+}
+
+/// Resizes `doc`'s cluster (nodePurpose `purpose`, which may be null) and returns the document
+/// once it is RUNNING again.
+async fn resized(sim: &Sim, doc: &Value, size: &str, purpose: Value) -> Value {
+    let (status, body) = sim
+        .resize(doc, &json!({"newNodeSize": size, "nodePurpose": purpose}))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let id = doc["id"].as_str().unwrap();
+    sim.wait_for(id, "RUNNING").await;
+    sim.get(id).await.1
+}
+
+#[tokio::test]
+async fn resize_by_purpose_for_kafka_and_master_eligible_data_nodes() {
+    let sim = start(&[]);
+    let n = "KFK-DEV-t4g.small-5";
+    let mut body = bundle_body(
+        "kafka_resize",
+        json!([{"bundle": "KAFKA", "version": "3.1.2",
+                "options": {"dedicatedZookeeper": true, "zookeeperNodeSize": "zk1"}}]),
+    );
+    body["nodeSize"] = json!(n);
+    let (_, c) = sim.running(&body).await;
+    let c = resized(&sim, &c, "zk2", json!("KAFKA_DEDICATED_ZOOKEEPER")).await;
+    assert_eq!(
+        node_groups(&c),
+        groups(&[
+            ("KAFKA_BROKER", n, 3),
+            ("KAFKA_DEDICATED_ZOOKEEPER", "zk2", 3)
+        ])
+    );
+    assert_eq!(c["bundleOptions"]["zookeeperNodeSize"], "zk2");
+    assert_eq!(c["nodeSize"], n);
+    let c = resized(&sim, &c, "b2", json!("KAFKA_BROKER")).await;
+    assert_eq!(
+        node_groups(&c),
+        groups(&[
+            ("KAFKA_BROKER", "b2", 3),
+            ("KAFKA_DEDICATED_ZOOKEEPER", "zk2", 3)
+        ])
+    );
+    assert_eq!(c["nodeSize"], "b2");
+    assert_eq!(c["bundleOptions"]["zookeeperNodeSize"], "zk2");
+
+    // Without dedicated masters the master-eligible data nodes carry nodeSize.
+    let body = bundle_body(
+        "es_resize",
+        json!([{"bundle": "ELASTICSEARCH", "version": "1.13.3",
+                "options": {"masterNodeSize": "m1", "kibanaNodeSize": "k1"}}]),
+    );
+    let (_, c) = sim.running(&body).await;
+    let c = resized(&sim, &c, "m2", json!("ELASTICSEARCH_MASTER")).await;
+    assert_eq!(
+        node_groups(&c),
+        groups(&[
+            ("ELASTICSEARCH_KIBANA", "k1", 1),
+            ("ELASTICSEARCH_MASTER", "m2", 3)
+        ])
+    );
+    assert_eq!(c["nodeSize"], "m2");
+    assert_eq!(c["bundleOptions"]["masterNodeSize"], "m2");
+    let c = resized(&sim, &c, "k2", json!("ELASTICSEARCH_KIBANA")).await;
+    assert_eq!(c["bundleOptions"]["kibanaNodeSize"], "k2");
+    assert_eq!(c["nodeSize"], "m2");
+
+    // A Cassandra cluster resized by its only purpose: every node and nodeSize change.
+    let (_, c) = sim.running(&cluster_body("cassandra_purpose")).await;
+    let c = resized(&sim, &c, "CAS-PRD-r6g.large-800", json!("CASSANDRA")).await;
+    assert_eq!(
+        node_groups(&c),
+        groups(&[("CASSANDRA", "CAS-PRD-r6g.large-800", 3)])
+    );
+    assert_eq!(c["nodeSize"], "CAS-PRD-r6g.large-800");
 }
 
 fn uuid_like() -> &'static str {

@@ -10,32 +10,64 @@
 //! | `POST /provisioning/v1/extended/` (slash optional) | 202 `{"id":"<uuid>"}` | the body has exactly one key, because one public client takes "any value of the object" as the id |
 //! | `GET /provisioning/v1/{id}` | **202** (as clients expect) | cluster document, see below |
 //! | `DELETE /provisioning/v1/{id}` | 202 `{"message":…}` | |
-//! | `POST /provisioning/v1/{id}/{cdcId}/resize` | 202 `{"message":…}` | |
+//! | `POST /provisioning/v1/{id}/{cdcId}/resize` | 202 `{"message":…}` | optional `nodePurpose` (see Resize) |
 //! | `GET /provisioning/v1` (slash optional) | **200** list, **404** when empty | public clients check 200 here, unlike the single GET |
 //!
 //! # Simulator choices (the docs are silent)
 //! - **Error bodies**: always `{"message": "<first message>", "errors": [{"name": <field or
 //!   topic>, "message": <text>}]}`. For validation errors `name` is the JSON path of the field
-//!   (`clusterName`, `bundles[0].version`, `provider.name`, `rackAllocation.numberOfRacks`); all
-//!   validation errors of one request are reported together. Other topics: `authorization` (401),
-//!   `id` / `cdcId` (404), `rateLimit` (429), `clusterStatus` (400 on resize), `body` (malformed
-//!   JSON), `request` (anything else, e.g. injected faults).
+//!   (`clusterName`, `bundles[0].version`, `bundles[1].options.aws_secret_key`, `provider.name`,
+//!   `rackAllocation.numberOfRacks`); all validation errors of one request are reported together.
+//!   Other topics: `authorization` (401), `id` / `cdcId` (404), `rateLimit` (429),
+//!   `clusterStatus` and `nodePurpose` (400 on resize), `body` (malformed JSON), `request`
+//!   (anything else, e.g. injected faults).
 //! - **Auth**: HTTP Basic, user + provisioning key; missing, malformed or wrong → 401 with
 //!   `WWW-Authenticate: Basic realm="instaclustr"`. No read-only key. Auth is checked before
 //!   routing, so unknown paths without credentials also get 401.
 //! - **Create defaults**: `slaTier` NON_PRODUCTION, `clusterNetwork` `10.224.0.0/12`,
 //!   `privateNetworkCluster` and `pciCompliantCluster` false, `rackAllocation` 3 racks × 1 node.
-//! - **Create validation**: `clusterName` `^[A-Za-z0-9_]{1,32}$`; `bundles` a non-empty array of
-//!   objects with non-empty `bundle` and `version` strings and an optional `options` object (kept
-//!   verbatim, values not checked); `provider.name` one of AWS_VPC, AZURE, AZURE_AZ, GCP,
-//!   SOFTLAYER_BARE_METAL, ONPREMISES; `provider.tags` an object of strings; `slaTier`
-//!   PRODUCTION|NON_PRODUCTION; `nodeSize` and `dataCentre` non-empty strings (any value: node
-//!   sizes and regions are not checked against a catalogue); `clusterNetwork` an IPv4 CIDR with
+//! - **Create validation**: `clusterName` `^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$` (the docs say
+//!   underscores only, but the official provider's tests create `tf-resizable-test` against the
+//!   real API); `bundles` a non-empty array of objects with non-empty `bundle` and `version`
+//!   strings and an optional `options` object (see Bundle options); `provider.name` one of
+//!   AWS_VPC, AZURE, AZURE_AZ, GCP, SOFTLAYER_BARE_METAL, ONPREMISES; `provider.tags` an object
+//!   of strings; `provider.accountName`, `customVirtualNetworkId`, `diskEncryptionKey` and
+//!   `resourceGroup` optional strings; `slaTier` PRODUCTION|NON_PRODUCTION; `nodeSize` (required
+//!   for every bundle) and `dataCentre` non-empty strings (any value: node sizes and regions are
+//!   not checked against a catalogue); `dataCentreCustomName` optional, at most 32 of
+//!   `[A-Za-z0-9_-]` (an empty string counts as absent); `clusterNetwork` an IPv4 CIDR with
 //!   prefix /12–/22 lying inside 10/8, 172.16/12 or 192.168/16 (host bits may be set; the network
 //!   address is what counts); `rackAllocation.numberOfRacks` 1–5 and `nodesPerRack` 1–10;
 //!   `firewallRules` an array if present (otherwise ignored). Booleans may be JSON booleans or the
-//!   strings "true"/"false" (any case); counts may be JSON integers or strings of digits. Unknown
-//!   fields are ignored.
+//!   strings "true"/"false" (any case); counts may be JSON integers or strings of digits (one
+//!   public client sends `rackAllocation` counts and both booleans as strings). Unknown fields are
+//!   ignored.
+//! - **Bundle versions**: a bare version (dot-separated digit groups, e.g. `3.11.8`) is stored
+//!   and echoed (`bundleVersion`, `bundles[].version`, `addonBundles[].version`) in the API's
+//!   spelling: APACHE_CASSANDRA → `apache-cassandra-<v>.ic1`, KAFKA → `apache-kafka:<v>.ic1`,
+//!   OPENSEARCH → `opensearch:<v>.ic1`, ELASTICSEARCH → `opendistro-for-elasticsearch:<v>.ic1`,
+//!   REDIS → `redis:<v>`, any other bundle `<bundle lower-cased, _ → ->:<v>` (KAFKA_CONNECT →
+//!   `kafka-connect:<v>`). Any other version (`apache-cassandra-3.11.8.ic2`, `redis:6.0.9`) is
+//!   kept as sent. Bundle names are matched exactly (upper case).
+//! - **Bundle options**: keys are the API's camelCase names (`authnAuthz`, `masterNodeSize`, …,
+//!   or dotted ones such as `aws.secret.access.key`); a key containing `_` (an HCL name a client
+//!   forgot to map) → 400 named `bundles[<i>].options.<key>`. Values must be booleans, numbers or
+//!   strings (arrays/objects → 400 under the same name); the strings "true"/"false" (any case)
+//!   are stored as JSON booleans, null values are dropped, everything else is kept as sent. Only
+//!   the options below are checked further, and only on the primary (first) bundle.
+//! - **Node purposes** (primary bundle): APACHE_CASSANDRA → CASSANDRA, KAFKA → KAFKA_BROKER, any
+//!   other bundle without a rule below → its own name (REDIS, CADENCE, POSTGRESQL, …), for the
+//!   `numberOfRacks × nodesPerRack` nodes of size `nodeSize`. KAFKA with `dedicatedZookeeper`
+//!   true adds `zookeeperNodeCount` (1–10, default 3) KAFKA_DEDICATED_ZOOKEEPER nodes of
+//!   `zookeeperNodeSize` (then required). OPENSEARCH/ELASTICSEARCH (P): `masterNodeSize` required;
+//!   with `dedicatedMasterNodes` true, 3 P_MASTER nodes of `masterNodeSize` are added and the
+//!   `nodeSize` nodes are P_DATA_AND_INGEST (`dataNodeSize`, if sent, must equal `nodeSize`);
+//!   otherwise the `nodeSize` nodes are P_MASTER (master-eligible data nodes; `masterNodeSize` and
+//!   `dataNodeSize` are then only stored). `kibanaNodeSize` (ELASTICSEARCH) /
+//!   `openSearchDashboardsNodeSize` (OPENSEARCH) adds one ELASTICSEARCH_KIBANA /
+//!   OPENSEARCH_DASHBOARDS node of that size; the other bundle's key is only stored. Every
+//!   error is named `bundles[0].options.<key>`. Boolean options must be booleans (after the
+//!   "true"/"false" rule), size options non-empty strings.
 //! - **Duplicate name**: a create whose `clusterName` equals that of a cluster not yet DELETED
 //!   (DELETING still holds the name) → **409** with `errors[0].name == "clusterName"`.
 //! - **Lifecycle**: one step per `pace`, computed lazily from elapsed time: GENESIS →
@@ -46,29 +78,53 @@
 //!   Deleting a cluster already DELETING/DELETED answers 202 again without restarting the clock.
 //!   A pending resize is abandoned. 409 only through fault injection.
 //! - **Resize**: only from RUNNING (else 400, topic `clusterStatus`); the cluster goes
-//!   **RESIZING** (nodes too) and the data centre shows `resizeTargetNodeSize`; one pace later all
-//!   nodes and `nodeSize` have the new size and the status is RUNNING again. Resizing to the
-//!   current size is accepted. `concurrentResizes` (count ≥ 1) and `notifySupportContacts`
-//!   (boolean) are optional and only validated.
+//!   **RESIZING** (all nodes too, whatever the purpose) and the data centre shows
+//!   `resizeTargetNodeSize`; one pace later the new size is in place and the status is RUNNING
+//!   again. `nodePurpose` null or absent: every node, `nodeSize` and every size option present
+//!   (`masterNodeSize`, `dataNodeSize`, `kibanaNodeSize`, `openSearchDashboardsNodeSize`,
+//!   `zookeeperNodeSize`) get the new size. A purpose (string): only its nodes, plus the option
+//!   holding its size if the client sent it (P_MASTER → `masterNodeSize`, P_DATA_AND_INGEST →
+//!   `dataNodeSize`, ELASTICSEARCH_KIBANA → `kibanaNodeSize`, OPENSEARCH_DASHBOARDS →
+//!   `openSearchDashboardsNodeSize`, KAFKA_DEDICATED_ZOOKEEPER → `zookeeperNodeSize`; an option
+//!   not sent is not added), plus `nodeSize` when the purpose is the one of the `nodeSize` nodes.
+//!   A purpose no node has → 400 named `nodePurpose` listing the cluster's purposes (checked
+//!   before the status); a non-string → 400 `nodePurpose`. Resizing to the current size is
+//!   accepted. `concurrentResizes` (count ≥ 1) and `notifySupportContacts` (boolean) are optional
+//!   and only validated.
 //! - **Cluster document** (GET): besides the documented fields it echoes what a client needs to
-//!   read its configuration back: `bundles[{bundle,version,options}]` (options exactly as sent,
-//!   `{}` when absent), `provider{name,accountName,customVirtualNetworkId,tags,diskEncryptionKey}`
+//!   read its configuration back: `bundles[{bundle,version,options}]` (versions and options as
+//!   stored, see above; `{}` when no options), and as the real API's description does
+//!   `bundleOptions` (the first bundle's options) and `addonBundles` (`[{bundle,version,options}]`
+//!   of the bundles after the first, `[]` when none);
+//!   `provider{name,accountName,customVirtualNetworkId,tags,diskEncryptionKey,resourceGroup}`
 //!   (absent fields null) and the same object as the one-element array `clusterProvider` (the
 //!   shape of a public client), `clusterNetwork`, `privateNetworkCluster` (bool),
 //!   `pciCompliantCluster` (bool), `rackAllocation{numberOfRacks,nodesPerRack}` (integers,
-//!   defaults filled in), `nodeSize`, `dataCentre`, plus `username` = `icadmin`.
-//!   `pciCompliance` is "ENABLED"/"DISABLED"; `clusterCertificateDownload` is the relative path
-//!   `/provisioning/v1/{id}/certificate` (not served).
-//! - **Nodes**: `numberOfRacks × nodesPerRack` nodes. Racks are named after the data centre:
+//!   defaults filled in), `nodeSize`, `dataCentre`, `dataCentreCustomName` (= the data centre's
+//!   `cdcName`), plus `username` = `icadmin`. `pciCompliance` is "ENABLED"/"DISABLED";
+//!   `clusterCertificateDownload` is the relative path `/provisioning/v1/{id}/certificate` (not
+//!   served). The data centre object has `id`, `name` and `dataCentre` (the region), `cdcName`
+//!   (`dataCentreCustomName`, default `<provider name>_<dataCentre>` such as
+//!   `AWS_VPC_US_EAST_1`), `provider`, `cdcNetwork`, `privateIPOnly` (= privateNetworkCluster),
+//!   `rackAllocation` (as above), `nodeCount` (all nodes, purposes included), `cdcStatus`,
+//!   `nodes`.
+//! - **Nodes**: `numberOfRacks × nodesPerRack` nodes rack by rack, then the extra purposes' nodes
+//!   dealt round the racks from the first (three dedicated masters sit in racks a, b, c). Each
+//!   node has `purpose` (see Node purposes). Racks are named after the data centre:
 //!   `US_WEST_2` → `us-west-2a`, `us-west-2b`, …. `privateAddress` and `publicAddress` are
 //!   **arrays of strings** (the shape of a public client): private addresses are consecutive
 //!   addresses inside `clusterNetwork` starting at network + 10 (so `10.224.0.10`, … for the
 //!   default network); public addresses come from the documentation range 203.0.113.0/24 and are
 //!   `[]` for a `privateNetworkCluster`.
 //! - **List**: every cluster still held (including DELETING/DELETED ones) in creation order;
-//!   `runningNodeCount` counts nodes whose status is RUNNING.
+//!   items `{id, name, nodeCount, runningNodeCount, derivedStatus, slaTier, pciCompliance}`
+//!   (`pciCompliance` "ENABLED"/"DISABLED"); `runningNodeCount` counts nodes whose status is
+//!   RUNNING.
 //! - **Rate limit**: per client IP, window measured from the last admitted request (see
 //!   [`super::SimState`]); 429 with `Retry-After` in whole seconds (≥ 1).
+
+mod bundles;
+mod nodes;
 
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
@@ -83,6 +139,7 @@ use axum::{Json, Router};
 use base64::Engine;
 use serde_json::{json, Map, Value};
 
+use self::nodes::{Group, Resize};
 use super::{json_error, lock, parse_json_body, Shared, Vendor};
 
 /// How the shared machinery sees this API.
@@ -176,6 +233,9 @@ struct Node {
     id: String,
     size: String,
     rack: String,
+    /// What the node does in the cluster (`CASSANDRA`, `OPENSEARCH_MASTER`, …); resizes may
+    /// target one purpose.
+    purpose: String,
     public_address: Option<String>,
     private_address: String,
 }
@@ -194,6 +254,7 @@ struct ProviderSpec {
     custom_virtual_network_id: Option<String>,
     tags: Option<Map<String, Value>>,
     disk_encryption_key: Option<String>,
+    resource_group: Option<String>,
 }
 
 /// A validated create request.
@@ -205,6 +266,8 @@ struct Spec {
     sla_tier: String,
     node_size: String,
     data_centre: String,
+    /// `dataCentreCustomName`, or the default `<provider name>_<dataCentre>`.
+    cdc_name: String,
     network: String,
     network_base: u32,
     private_network: bool,
@@ -222,8 +285,8 @@ struct Cluster {
     /// When the current lifecycle step began; steps advance by whole paces from here.
     step_started: Instant,
     outcome: Outcome,
-    /// Target size while RESIZING.
-    resize_to: Option<String>,
+    /// The resize under way while RESIZING.
+    resize: Option<Resize>,
     nodes: Vec<Node>,
     password: String,
 }
@@ -250,11 +313,8 @@ impl Cluster {
             self.step_started += pace;
             self.status = next;
             if next == Status::Running {
-                if let Some(size) = self.resize_to.take() {
-                    for node in &mut self.nodes {
-                        node.size = size.clone();
-                    }
-                    self.spec.node_size = size;
+                if let Some(resize) = self.resize.take() {
+                    nodes::apply_resize(&mut self.spec, &mut self.nodes, &resize);
                 }
             }
         }
@@ -374,8 +434,8 @@ async fn create_cluster(AxState(shared): AxState<Shared>, body: Bytes) -> Respon
         Ok(v) => v,
         Err(resp) => return resp,
     };
-    let spec = match validate_create(&body) {
-        Ok(spec) => spec,
+    let (spec, extras) = match validate_create(&body) {
+        Ok(valid) => valid,
         Err(errors) => return json_error(StatusCode::BAD_REQUEST, errors_body(&errors)),
     };
     with_state(&shared, |state, now| {
@@ -394,7 +454,7 @@ async fn create_cluster(AxState(shared): AxState<Shared>, body: Bytes) -> Respon
             );
         }
         let id = uuid::Uuid::new_v4().to_string();
-        let nodes = make_nodes(&spec);
+        let nodes = nodes::make_nodes(&spec, &extras);
         let outcome = state.next_outcome.take().unwrap_or(Outcome::Running);
         tracing::info!(cluster_id = %id, cluster_name = %spec.name, nodes = nodes.len(), ?outcome, "instaclustr cluster created");
         state.clusters.push(Cluster {
@@ -404,7 +464,7 @@ async fn create_cluster(AxState(shared): AxState<Shared>, body: Bytes) -> Respon
             status: Status::Genesis,
             step_started: now,
             outcome,
-            resize_to: None,
+            resize: None,
             nodes,
             password: random_password(),
         });
@@ -425,7 +485,7 @@ async fn delete_cluster(AxState(shared): AxState<Shared>, Path(id): Path<String>
             if !matches!(c.status, Status::Deleting | Status::Deleted) {
                 c.status = Status::Deleting;
                 c.step_started = now;
-                c.resize_to = None;
+                c.resize = None;
                 tracing::info!(cluster_id = %id, "instaclustr cluster deleting");
             }
             (
@@ -447,8 +507,8 @@ async fn resize_cluster(
         Ok(v) => v,
         Err(resp) => return resp,
     };
-    let new_size = match validate_resize(&body) {
-        Ok(size) => size,
+    let resize = match validate_resize(&body) {
+        Ok(resize) => resize,
         Err(errors) => return json_error(StatusCode::BAD_REQUEST, errors_body(&errors)),
     };
     with_state(&shared, |state, now| {
@@ -462,6 +522,12 @@ async fn resize_cluster(
                 &format!("data centre {cdc_id} not found in cluster {id}"),
             );
         }
+        // A purpose the cluster lacks is a mistake in the request itself, whatever the status.
+        if let Some(purpose) = &resize.purpose {
+            if let Err(message) = nodes::check_purpose(&c.nodes, purpose) {
+                return error(StatusCode::BAD_REQUEST, "nodePurpose", &message);
+            }
+        }
         if c.status != Status::Running {
             return error(
                 StatusCode::BAD_REQUEST,
@@ -474,8 +540,8 @@ async fn resize_cluster(
         }
         c.status = Status::Resizing;
         c.step_started = now;
-        tracing::info!(cluster_id = %id, new_size = %new_size, "instaclustr cluster resizing");
-        c.resize_to = Some(new_size);
+        tracing::info!(cluster_id = %id, new_size = %resize.size, purpose = ?resize.purpose, "instaclustr cluster resizing");
+        c.resize = Some(resize);
         (
             StatusCode::ACCEPTED,
             Json(json!({ "message": "Resize operation started." })),
@@ -504,6 +570,8 @@ async fn list_clusters(AxState(shared): AxState<Shared>) -> Response {
                     "nodeCount": c.nodes.len(),
                     "runningNodeCount": running,
                     "derivedStatus": c.status.as_str(),
+                    "slaTier": c.spec.sla_tier,
+                    "pciCompliance": pci_compliance(&c.spec),
                 })
             })
             .collect();
@@ -519,50 +587,21 @@ fn not_found(id: &str) -> Response {
     )
 }
 
+fn pci_compliance(s: &Spec) -> &'static str {
+    if s.pci {
+        "ENABLED"
+    } else {
+        "DISABLED"
+    }
+}
+
 fn cluster_json(c: &Cluster) -> Value {
     let s = &c.spec;
     let status = c.status.as_str();
-    let nodes: Vec<Value> = c
-        .nodes
-        .iter()
-        .map(|n| {
-            json!({
-                "id": n.id,
-                "size": n.size,
-                "rack": n.rack,
-                "publicAddress": n.public_address.iter().collect::<Vec<_>>(),
-                "privateAddress": [n.private_address],
-                "nodeStatus": status,
-            })
-        })
-        .collect();
-    let mut cdc = json!({
-        "id": c.cdc_id,
-        "name": s.data_centre,
-        "dataCentre": s.data_centre,
-        "provider": s.provider.name,
-        "cdcNetwork": s.network,
-        "nodeCount": c.nodes.len(),
-        "cdcStatus": status,
-        "nodes": nodes,
-    });
-    if let (Some(target), Some(obj)) = (&c.resize_to, cdc.as_object_mut()) {
-        obj.insert("resizeTargetNodeSize".to_owned(), json!(target));
-    }
-    let provider = json!({
-        "name": s.provider.name,
-        "accountName": s.provider.account_name,
-        "customVirtualNetworkId": s.provider.custom_virtual_network_id,
-        "tags": s.provider.tags,
-        "diskEncryptionKey": s.provider.disk_encryption_key,
-    });
-    let bundles: Vec<Value> = s
-        .bundles
-        .iter()
-        .map(|b| json!({ "bundle": b.bundle, "version": b.version, "options": b.options }))
-        .collect();
+    let provider = provider_json(&s.provider);
     // `bundles` is non-empty by validation; the fallbacks only keep this function total.
     let first = s.bundles.first();
+    let addons: Vec<Value> = s.bundles.iter().skip(1).map(bundle_json).collect();
     json!({
         "id": c.id,
         "clusterName": s.name,
@@ -570,46 +609,79 @@ fn cluster_json(c: &Cluster) -> Value {
         "cdcId": c.cdc_id,
         "bundleType": first.map(|b| b.bundle.as_str()).unwrap_or_default(),
         "bundleVersion": first.map(|b| b.version.as_str()).unwrap_or_default(),
+        "bundleOptions": first.map_or_else(|| json!({}), |b| b.options.clone()),
+        "addonBundles": addons,
         "slaTier": s.sla_tier,
         "clusterCertificateDownload": format!("/provisioning/v1/{}/certificate", c.id),
-        "pciCompliance": if s.pci { "ENABLED" } else { "DISABLED" },
+        "pciCompliance": pci_compliance(s),
         "username": "icadmin",
         "instaclustrUserPassword": c.password,
         "dataCentre": s.data_centre,
-        "dataCentres": [cdc],
-        "bundles": bundles,
+        "dataCentreCustomName": s.cdc_name,
+        "dataCentres": [cdc_json(c)],
+        "bundles": s.bundles.iter().map(bundle_json).collect::<Vec<_>>(),
         "provider": provider,
         "clusterProvider": [provider],
         "clusterNetwork": s.network,
         "privateNetworkCluster": s.private_network,
         "pciCompliantCluster": s.pci,
-        "rackAllocation": { "numberOfRacks": s.racks, "nodesPerRack": s.nodes_per_rack },
+        "rackAllocation": rack_allocation_json(s),
         "nodeSize": c.node_size(),
     })
 }
 
-fn make_nodes(spec: &Spec) -> Vec<Node> {
-    let rack_prefix = spec.data_centre.to_ascii_lowercase().replace('_', "-");
-    let mut nodes = Vec::new();
-    for r in 0..spec.racks {
-        // racks ≤ 5 by validation, so the letter stays within a–e.
-        let rack = format!("{rack_prefix}{}", char::from(b'a' + r as u8));
-        for _ in 0..spec.nodes_per_rack {
-            let i = nodes.len() as u32;
-            // ≤ 50 nodes and a network of at least /22 (1024 addresses): always inside it.
-            let private = Ipv4Addr::from(spec.network_base.wrapping_add(10 + i));
-            let public = (!spec.private_network)
-                .then(|| Ipv4Addr::new(203, 0, 113, fastrand::u8(1..=254)).to_string());
-            nodes.push(Node {
-                id: uuid::Uuid::new_v4().to_string(),
-                size: spec.node_size.clone(),
-                rack: rack.clone(),
-                public_address: public,
-                private_address: private.to_string(),
-            });
-        }
+fn bundle_json(b: &Bundle) -> Value {
+    json!({ "bundle": b.bundle, "version": b.version, "options": b.options })
+}
+
+fn provider_json(p: &ProviderSpec) -> Value {
+    json!({
+        "name": p.name,
+        "accountName": p.account_name,
+        "customVirtualNetworkId": p.custom_virtual_network_id,
+        "tags": p.tags,
+        "diskEncryptionKey": p.disk_encryption_key,
+        "resourceGroup": p.resource_group,
+    })
+}
+
+fn rack_allocation_json(s: &Spec) -> Value {
+    json!({ "numberOfRacks": s.racks, "nodesPerRack": s.nodes_per_rack })
+}
+
+fn cdc_json(c: &Cluster) -> Value {
+    let s = &c.spec;
+    let status = c.status.as_str();
+    let nodes: Vec<Value> = c.nodes.iter().map(|n| node_json(n, status)).collect();
+    let mut cdc = json!({
+        "id": c.cdc_id,
+        "name": s.data_centre,
+        "cdcName": s.cdc_name,
+        "dataCentre": s.data_centre,
+        "provider": s.provider.name,
+        "cdcNetwork": s.network,
+        "privateIPOnly": s.private_network,
+        "rackAllocation": rack_allocation_json(s),
+        "nodeCount": c.nodes.len(),
+        "cdcStatus": status,
+        "nodes": nodes,
+    });
+    if let (Some(resize), Some(obj)) = (&c.resize, cdc.as_object_mut()) {
+        obj.insert("resizeTargetNodeSize".to_owned(), json!(resize.size));
     }
-    nodes
+    cdc
+}
+
+fn node_json(n: &Node, status: &str) -> Value {
+    json!({
+        "id": n.id,
+        "size": n.size,
+        "rack": n.rack,
+        "purpose": n.purpose,
+        "publicAddress": n.public_address.iter().collect::<Vec<_>>(),
+        "privateAddress": [n.private_address],
+        "nodeStatus": status,
+    })
 }
 
 fn random_password() -> String {
@@ -715,8 +787,32 @@ fn in_range(
     }
 }
 
+/// `^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$`: the docs say underscores only, but the official
+/// provider's acceptance tests create hyphenated names against the real API.
 fn valid_cluster_name(name: &str) -> bool {
-    (1..=32).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    let name_char = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+    (1..=32).contains(&name.len())
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+        && name.bytes().all(name_char)
+}
+
+/// `dataCentreCustomName`: 1–32 of `[A-Za-z0-9_-]`; an empty string counts as absent.
+fn parse_cdc_name<'a>(obj: &'a Map<String, Value>, errors: &mut Errors) -> Option<&'a str> {
+    let name = opt_str(obj, "dataCentreCustomName", "dataCentreCustomName", errors)?;
+    let valid = name.len() <= 32
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if !valid {
+        errors.push((
+            "dataCentreCustomName".to_owned(),
+            "must be at most 32 characters of letters, digits, underscores and hyphens".to_owned(),
+        ));
+    }
+    (valid && !name.is_empty()).then_some(name)
 }
 
 /// Parses a private IPv4 CIDR with prefix /12–/22 and returns its network address.
@@ -752,7 +848,8 @@ fn parse_cluster_network(cidr: &str) -> Result<u32, String> {
     Ok(network)
 }
 
-fn validate_create(body: &Value) -> Result<Spec, Errors> {
+/// A validated create request and the extra node groups its primary bundle asks for.
+fn validate_create(body: &Value) -> Result<(Spec, Vec<Group>), Errors> {
     let mut errors: Errors = Vec::new();
     let Some(obj) = body.as_object() else {
         return Err(vec![(
@@ -762,101 +859,16 @@ fn validate_create(body: &Value) -> Result<Spec, Errors> {
     };
 
     let name = req_str(obj, "clusterName", "clusterName", &mut errors);
-    if let Some(n) = name {
-        if !valid_cluster_name(n) {
-            errors.push((
-                "clusterName".to_owned(),
-                "must be 1-32 characters of letters, digits and underscores".to_owned(),
-            ));
-        }
+    if name.is_some_and(|n| !valid_cluster_name(n)) {
+        errors.push((
+            "clusterName".to_owned(),
+            "must be 1-32 characters of letters, digits, underscores and hyphens, starting with \
+             a letter or digit"
+                .to_owned(),
+        ));
     }
-
-    let mut bundles = Vec::new();
-    match obj.get("bundles") {
-        Some(Value::Array(items)) if !items.is_empty() => {
-            for (i, item) in items.iter().enumerate() {
-                let path = format!("bundles[{i}]");
-                let Some(b) = item.as_object() else {
-                    errors.push((path, "must be an object".to_owned()));
-                    continue;
-                };
-                let bundle = req_str(b, "bundle", &format!("{path}.bundle"), &mut errors);
-                let version = req_str(b, "version", &format!("{path}.version"), &mut errors);
-                let options = match b.get("options") {
-                    None | Some(Value::Null) => Value::Object(Map::new()),
-                    Some(v @ Value::Object(_)) => v.clone(),
-                    Some(_) => {
-                        errors.push((format!("{path}.options"), "must be an object".to_owned()));
-                        Value::Null
-                    }
-                };
-                if let (Some(bundle), Some(version)) = (bundle, version) {
-                    bundles.push(Bundle {
-                        bundle: bundle.to_owned(),
-                        version: version.to_owned(),
-                        options,
-                    });
-                }
-            }
-        }
-        None | Some(Value::Null) => errors.push(("bundles".to_owned(), "is required".to_owned())),
-        Some(Value::Array(_)) => errors.push((
-            "bundles".to_owned(),
-            "must contain at least one bundle".to_owned(),
-        )),
-        Some(_) => errors.push(("bundles".to_owned(), "must be an array".to_owned())),
-    }
-
-    let mut provider = ProviderSpec::default();
-    match obj.get("provider") {
-        Some(Value::Object(p)) => {
-            if let Some(n) = req_str(p, "name", "provider.name", &mut errors) {
-                if PROVIDERS.contains(&n) {
-                    provider.name = n.to_owned();
-                } else {
-                    errors.push((
-                        "provider.name".to_owned(),
-                        format!("must be one of {}", PROVIDERS.join(", ")),
-                    ));
-                }
-            }
-            provider.account_name =
-                opt_str(p, "accountName", "provider.accountName", &mut errors).map(str::to_owned);
-            provider.custom_virtual_network_id = opt_str(
-                p,
-                "customVirtualNetworkId",
-                "provider.customVirtualNetworkId",
-                &mut errors,
-            )
-            .map(str::to_owned);
-            provider.disk_encryption_key = opt_str(
-                p,
-                "diskEncryptionKey",
-                "provider.diskEncryptionKey",
-                &mut errors,
-            )
-            .map(str::to_owned);
-            match p.get("tags") {
-                None | Some(Value::Null) => {}
-                Some(Value::Object(tags)) => {
-                    if tags.values().all(Value::is_string) {
-                        provider.tags = Some(tags.clone());
-                    } else {
-                        errors.push((
-                            "provider.tags".to_owned(),
-                            "values must be strings".to_owned(),
-                        ));
-                    }
-                }
-                Some(_) => {
-                    errors.push(("provider.tags".to_owned(), "must be an object".to_owned()))
-                }
-            }
-        }
-        None | Some(Value::Null) => errors.push(("provider".to_owned(), "is required".to_owned())),
-        Some(_) => errors.push(("provider".to_owned(), "must be an object".to_owned())),
-    }
-
+    let bundles = bundles::parse_bundles(obj, &mut errors);
+    let provider = parse_provider(obj, &mut errors);
     let sla_tier = match opt_str(obj, "slaTier", "slaTier", &mut errors) {
         None => "NON_PRODUCTION",
         Some(t @ ("PRODUCTION" | "NON_PRODUCTION")) => t,
@@ -869,7 +881,12 @@ fn validate_create(body: &Value) -> Result<Spec, Errors> {
         }
     };
     let node_size = req_str(obj, "nodeSize", "nodeSize", &mut errors);
+    let extras = bundles
+        .first()
+        .map(|primary| nodes::extra_groups(primary, node_size, &mut errors))
+        .unwrap_or_default();
     let data_centre = req_str(obj, "dataCentre", "dataCentre", &mut errors);
+    let cdc_name = parse_cdc_name(obj, &mut errors);
 
     let network =
         opt_str(obj, "clusterNetwork", "clusterNetwork", &mut errors).unwrap_or(DEFAULT_NETWORK);
@@ -894,30 +911,7 @@ fn validate_create(body: &Value) -> Result<Spec, Errors> {
         &mut errors,
     )
     .unwrap_or(false);
-
-    let (mut racks, mut nodes_per_rack) = (DEFAULT_RACKS, DEFAULT_NODES_PER_RACK);
-    match obj.get("rackAllocation") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(r)) => {
-            let n = opt_count(
-                r,
-                "numberOfRacks",
-                "rackAllocation.numberOfRacks",
-                &mut errors,
-            );
-            racks = in_range(n, 1, 5, "rackAllocation.numberOfRacks", &mut errors)
-                .unwrap_or(DEFAULT_RACKS);
-            let n = opt_count(
-                r,
-                "nodesPerRack",
-                "rackAllocation.nodesPerRack",
-                &mut errors,
-            );
-            nodes_per_rack = in_range(n, 1, 10, "rackAllocation.nodesPerRack", &mut errors)
-                .unwrap_or(DEFAULT_NODES_PER_RACK);
-        }
-        Some(_) => errors.push(("rackAllocation".to_owned(), "must be an object".to_owned())),
-    }
+    let (racks, nodes_per_rack) = parse_rack_allocation(obj, &mut errors);
 
     match obj.get("firewallRules") {
         None | Some(Value::Null) | Some(Value::Array(_)) => {}
@@ -928,26 +922,112 @@ fn validate_create(body: &Value) -> Result<Spec, Errors> {
         return Err(errors);
     }
     // With no errors every required field above was present.
-    match (name, node_size, data_centre) {
-        (Some(name), Some(node_size), Some(data_centre)) => Ok(Spec {
-            name: name.to_owned(),
-            bundles,
-            provider,
-            sla_tier: sla_tier.to_owned(),
-            node_size: node_size.to_owned(),
-            data_centre: data_centre.to_owned(),
-            network: network.to_owned(),
-            network_base,
-            private_network,
-            pci,
-            racks,
-            nodes_per_rack,
-        }),
-        _ => Err(vec![("body".to_owned(), "incomplete request".to_owned())]),
+    let (Some(name), Some(node_size), Some(data_centre)) = (name, node_size, data_centre) else {
+        return Err(vec![("body".to_owned(), "incomplete request".to_owned())]);
+    };
+    let cdc_name =
+        cdc_name.map_or_else(|| format!("{}_{data_centre}", provider.name), str::to_owned);
+    let spec = Spec {
+        name: name.to_owned(),
+        bundles,
+        provider,
+        sla_tier: sla_tier.to_owned(),
+        node_size: node_size.to_owned(),
+        data_centre: data_centre.to_owned(),
+        cdc_name,
+        network: network.to_owned(),
+        network_base,
+        private_network,
+        pci,
+        racks,
+        nodes_per_rack,
+    };
+    Ok((spec, extras))
+}
+
+fn parse_provider(obj: &Map<String, Value>, errors: &mut Errors) -> ProviderSpec {
+    let p = match obj.get("provider") {
+        Some(Value::Object(p)) => p,
+        None | Some(Value::Null) => {
+            errors.push(("provider".to_owned(), "is required".to_owned()));
+            return ProviderSpec::default();
+        }
+        Some(_) => {
+            errors.push(("provider".to_owned(), "must be an object".to_owned()));
+            return ProviderSpec::default();
+        }
+    };
+    let mut provider = ProviderSpec::default();
+    if let Some(n) = req_str(p, "name", "provider.name", errors) {
+        if PROVIDERS.contains(&n) {
+            provider.name = n.to_owned();
+        } else {
+            errors.push((
+                "provider.name".to_owned(),
+                format!("must be one of {}", PROVIDERS.join(", ")),
+            ));
+        }
+    }
+    let mut text =
+        |key: &str| opt_str(p, key, &format!("provider.{key}"), errors).map(str::to_owned);
+    provider.account_name = text("accountName");
+    provider.custom_virtual_network_id = text("customVirtualNetworkId");
+    provider.disk_encryption_key = text("diskEncryptionKey");
+    provider.resource_group = text("resourceGroup");
+    provider.tags = parse_tags(p, errors);
+    provider
+}
+
+fn parse_tags(p: &Map<String, Value>, errors: &mut Errors) -> Option<Map<String, Value>> {
+    match p.get("tags") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(tags)) if tags.values().all(Value::is_string) => Some(tags.clone()),
+        Some(Value::Object(_)) => {
+            errors.push((
+                "provider.tags".to_owned(),
+                "values must be strings".to_owned(),
+            ));
+            None
+        }
+        Some(_) => {
+            errors.push(("provider.tags".to_owned(), "must be an object".to_owned()));
+            None
+        }
     }
 }
 
-fn validate_resize(body: &Value) -> Result<String, Errors> {
+/// `(numberOfRacks, nodesPerRack)`, defaults filled in.
+fn parse_rack_allocation(obj: &Map<String, Value>, errors: &mut Errors) -> (u64, u64) {
+    let r = match obj.get("rackAllocation") {
+        None | Some(Value::Null) => return (DEFAULT_RACKS, DEFAULT_NODES_PER_RACK),
+        Some(Value::Object(r)) => r,
+        Some(_) => {
+            errors.push(("rackAllocation".to_owned(), "must be an object".to_owned()));
+            return (DEFAULT_RACKS, DEFAULT_NODES_PER_RACK);
+        }
+    };
+    let path = "rackAllocation.numberOfRacks";
+    let racks = in_range(
+        opt_count(r, "numberOfRacks", path, errors),
+        1,
+        5,
+        path,
+        errors,
+    )
+    .unwrap_or(DEFAULT_RACKS);
+    let path = "rackAllocation.nodesPerRack";
+    let per_rack = in_range(
+        opt_count(r, "nodesPerRack", path, errors),
+        1,
+        10,
+        path,
+        errors,
+    )
+    .unwrap_or(DEFAULT_NODES_PER_RACK);
+    (racks, per_rack)
+}
+
+fn validate_resize(body: &Value) -> Result<Resize, Errors> {
     let mut errors: Errors = Vec::new();
     let Some(obj) = body.as_object() else {
         return Err(vec![(
@@ -969,8 +1049,10 @@ fn validate_resize(body: &Value) -> Result<String, Errors> {
         "notifySupportContacts",
         &mut errors,
     );
+    // Null and absent both mean the whole cluster, as the official provider sends either.
+    let purpose = opt_str(obj, "nodePurpose", "nodePurpose", &mut errors).map(str::to_owned);
     match size {
-        Some(size) if errors.is_empty() => Ok(size),
+        Some(size) if errors.is_empty() => Ok(Resize { size, purpose }),
         _ => Err(errors),
     }
 }
@@ -1070,8 +1152,8 @@ mod tests {
             "clusterName": "c", "bundles": [{"bundle": "B", "version": "1"}],
             "provider": {"name": "AWS_VPC"}, "nodeSize": "s", "dataCentre": "US_EAST_1"
         });
-        let spec = match validate_create(&body) {
-            Ok(spec) => spec,
+        let (spec, extras) = match validate_create(&body) {
+            Ok(valid) => valid,
             Err(e) => panic!("{e:?}"),
         };
         let t0 = Instant::now();
@@ -1079,12 +1161,12 @@ mod tests {
         let mut c = Cluster {
             id: "i".into(),
             cdc_id: "c".into(),
-            nodes: make_nodes(&spec),
+            nodes: nodes::make_nodes(&spec, &extras),
             spec,
             status: Status::Genesis,
             step_started: t0,
             outcome: Outcome::Running,
-            resize_to: None,
+            resize: None,
             password: random_password(),
         };
         c.advance(t0 + Duration::from_secs(9), pace);
