@@ -151,8 +151,9 @@ output "certificate_download" {
   value = data.instaclustr_cluster_credentials.cluster_credentials.certificate_download
 }
 
-output "password_length" {
-  value = length(data.instaclustr_cluster_credentials.cluster_credentials.cluster_password)
+output "cluster_password" {
+  value     = data.instaclustr_cluster_credentials.cluster_credentials.cluster_password
+  sensitive = true
 }
 
 output "cluster_names" {
@@ -221,17 +222,32 @@ fn official_style_configurations_apply_plan_nothing_and_destroy() {
         assert_eq!(options["authnAuthz"], json!(true), "{cassandra:#}");
         assert_eq!(options["continuousBackupEnabled"], json!(true));
         let kafka = detail(&sim, &state_id(&wd, "instaclustr_cluster.kafka"));
-        assert_eq!(kafka["bundles"][0]["options"]["numberPartitions"], json!(10), "{kafka:#}");
-        let search = detail(&sim, &state_id(&wd, "instaclustr_cluster.resizable_cluster"));
+        assert_eq!(
+            kafka["bundles"][0]["options"]["numberPartitions"],
+            json!(10),
+            "{kafka:#}"
+        );
+        let search = detail(
+            &sim,
+            &state_id(&wd, "instaclustr_cluster.resizable_cluster"),
+        );
         assert_eq!(search["nodeSize"], "SRH-DEV-t4g.small-5", "{search:#}");
 
         // The official data sources.
         let cert = output(&wd, "certificate_download");
         assert_eq!(cert, cassandra["clusterCertificateDownload"]);
-        assert!(output(&wd, "password_length").as_u64().unwrap_or(0) > 0);
+        assert_eq!(
+            output(&wd, "cluster_password"),
+            cassandra["instaclustrUserPassword"]
+        );
         assert_eq!(
             output(&wd, "cluster_names"),
-            json!(["tf-dc-test", "tf-kafka-test", "tf-redis-test", "tf-resizable-test"])
+            json!([
+                "tf-dc-test",
+                "tf-kafka-test",
+                "tf-redis-test",
+                "tf-resizable-test"
+            ])
         );
 
         // The dashboards node size is resized in place, for those nodes only.
@@ -240,7 +256,10 @@ fn official_style_configurations_apply_plan_nothing_and_destroy() {
         plan.assert_changes(0, 1, 0);
         plan.assert_not_contains("forces replacement");
         wd.apply().assert_success();
-        let search = detail(&sim, &state_id(&wd, "instaclustr_cluster.resizable_cluster"));
+        let search = detail(
+            &sim,
+            &state_id(&wd, "instaclustr_cluster.resizable_cluster"),
+        );
         let sizes: Vec<&str> = search["dataCentres"][0]["nodes"]
             .as_array()
             .into_iter()
@@ -248,7 +267,10 @@ fn official_style_configurations_apply_plan_nothing_and_destroy() {
             .filter_map(|n| n["size"].as_str())
             .collect();
         assert_eq!(
-            sizes.iter().filter(|s| **s == "SRH-DEV-t4g.small-30").count(),
+            sizes
+                .iter()
+                .filter(|s| **s == "SRH-DEV-t4g.small-30")
+                .count(),
             1,
             "only the dashboards node is resized: {sizes:?}"
         );
@@ -373,7 +395,9 @@ fn an_official_state_moves_over_with_replace_provider_and_plans_nothing() {
         wd.plan().assert_no_changes();
         // After a refresh, state holds what clusterform reads back, and still plans nothing.
         wd.apply().assert_success();
-        let attrs = wd.state_attributes("instaclustr_cluster.migrated").unwrap_or_default();
+        let attrs = wd
+            .state_attributes("instaclustr_cluster.migrated")
+            .unwrap_or_default();
         assert_eq!(attrs["wait_for_state"], "RUNNING");
         assert_eq!(attrs["cluster_status"], "RUNNING");
         wd.plan().assert_no_changes();
@@ -416,23 +440,36 @@ fn a_clusterform_0_1_state_is_upgraded_and_plans_nothing() {
         let id = cluster_made_elsewhere(&sim, "tf-migrated", Some(json!({"team": "orders"})));
         let wd = Workdir::new(tf, &[PROVIDER]);
         let config = MIGRATED
-            .replace("  bundle {", "  tags = {\n    team = \"orders\"\n  }\n  bundle {")
+            .replace(
+                "  bundle {",
+                "  tags = {\n    team = \"orders\"\n  }\n  bundle {",
+            )
             .replace("auth_n_authz = true", "authnAuthz = true")
             .replace("client_encryption = false", "clientEncryption = false")
-            .replace("  bundle {", "  timeouts {\n    create = \"15m\"\n  }\n  bundle {");
+            .replace(
+                "  bundle {",
+                "  timeouts {\n    create = \"15m\"\n  }\n  bundle {",
+            );
         wd.write_main_tf(&format!(
             "{}\n{}{config}",
             required_providers(&["instaclustr"]),
             provider_block(&sim)
         ));
-        wd.write_file("terraform.tfstate", &clusterform_0_1_state(&id, &tf.version));
+        wd.write_file(
+            "terraform.tfstate",
+            &clusterform_0_1_state(&id, &tf.version),
+        );
         wd.init().assert_success();
         wd.plan().assert_no_changes();
         wd.apply().assert_success();
-        let attrs = wd.state_attributes("instaclustr_cluster.migrated").unwrap_or_default();
+        let attrs = wd
+            .state_attributes("instaclustr_cluster.migrated")
+            .unwrap_or_default();
         assert_eq!(attrs["tags"], json!({"team": "orders"}));
         assert_eq!(attrs["cluster_provider"], json!({"name": "AWS_VPC"}));
-        assert!(attrs["default_data_centre_id"].as_str().is_some_and(|s| s != "cdc-unknown"));
+        assert!(attrs["default_data_centre_id"]
+            .as_str()
+            .is_some_and(|s| s != "cdc-unknown"));
         wd.destroy().assert_success();
     });
 }

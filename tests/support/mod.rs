@@ -308,10 +308,18 @@ impl Sim {
 
     /// A call to the simulated Instaclustr API itself, with the harness credentials:
     /// `(status, JSON body or null)`.
-    pub fn instaclustr_api(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub fn instaclustr_api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let url = format!("{}{path}", self.instaclustr_url());
         self.rt.block_on(async {
-            let mut req = self.http.request(method, &url).basic_auth(IC_USER, Some(IC_KEY));
+            let mut req = self
+                .http
+                .request(method, &url)
+                .basic_auth(IC_USER, Some(IC_KEY));
             if let Some(body) = &body {
                 req = req.json(body);
             }

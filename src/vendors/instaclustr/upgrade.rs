@@ -8,12 +8,27 @@
 //! - the official Instaclustr v1 provider's, after `terraform state replace-provider`:
 //!   `cluster_id`, maps of strings, `wait_for_state` defaulting to `""`, empty lists for the
 //!   blocks it has and we reject, `oidc_provider` read back as `""`;
-//! - clusterform 0.1.0's: `data_centre_id`, `cluster_provider` and `rack_allocation` as
-//!   blocks (objects), tags inside `cluster_provider`.
+//! - clusterform 0.1.0's: `cluster_provider` and `rack_allocation` as blocks (objects with
+//!   nulls and numbers), tags inside `cluster_provider`, `data_centre_id`.
 
 use serde_json::{Map, Value};
 
 use crate::framework::Diagnostic;
+
+/// 0.1.0 wrote `cluster_provider` as a block: an object with every attribute, nulls and the
+/// `tags` object included, and `rack_allocation` with numbers. Its `data_centre_id` is no
+/// help: Terraform strips attributes the schema does not have before the provider sees the
+/// state when the schema versions agree.
+fn is_clusterform_0_1(s: &Map<String, Value>) -> bool {
+    let not_all_strings = |key: &str| match s.get(key) {
+        Some(Value::Object(o)) => o.values().any(|v| !v.is_string()),
+        Some(Value::Array(_)) => true,
+        _ => false,
+    };
+    s.contains_key("data_centre_id")
+        || not_all_strings("cluster_provider")
+        || not_all_strings("rack_allocation")
+}
 
 /// Attributes of the current shape that the official provider's never had.
 const CURRENT_ONLY: &[&str] = &["cluster_status", "nodes", "default_user_password"];
@@ -28,7 +43,7 @@ pub fn upgrade(_version: i64, state: Value) -> Result<Value, Diagnostic> {
             "The state cannot be read; remove it with `terraform state rm` and import the cluster again.",
         ));
     };
-    if s.contains_key("data_centre_id") {
+    if is_clusterform_0_1(&s) {
         from_clusterform_0_1(&mut s);
     } else if CURRENT_ONLY.iter().any(|k| s.contains_key(*k)) {
         return Ok(Value::Object(s));
@@ -147,7 +162,7 @@ mod tests {
     #[test]
     fn clusterform_0_1_blocks_become_maps() {
         let old = json!({
-            "id": "c-1", "cluster_name": "orders", "data_centre_id": "dc-1",
+            "id": "c-1", "cluster_name": "orders", "cluster_status": "RUNNING", "nodes": [],
             "cluster_provider": {"name": "AWS_VPC", "account_name": null, "custom_virtual_network_id": null,
                                  "disk_encryption_key": null, "tags": {"team": "orders"}},
             "rack_allocation": {"number_of_racks": 3, "nodes_per_rack": 1},
@@ -156,8 +171,6 @@ mod tests {
         });
         let up = upgrade(0, old).unwrap();
         assert_eq!(up["cluster_id"], "c-1");
-        assert_eq!(up["default_data_centre_id"], "dc-1");
-        assert!(up.get("data_centre_id").is_none());
         assert_eq!(up["cluster_provider"], json!({"name": "AWS_VPC"}));
         assert_eq!(up["tags"], json!({"team": "orders"}));
         assert_eq!(
