@@ -473,3 +473,39 @@ fn a_clusterform_0_1_state_is_upgraded_and_plans_nothing() {
         wd.destroy().assert_success();
     });
 }
+
+/// An import of a cluster that an official-style configuration describes: the first plan
+/// replaces nothing and sends nothing (only `wait_for_state`, which no API reports, is
+/// recorded in state), and the apply after it leaves the cluster alone.
+#[test]
+fn an_import_under_an_official_style_configuration_replaces_nothing() {
+    each_terraform("import, official style", |tf| {
+        let sim = Sim::start_with_args(&["--pace", PACE]);
+        let id = cluster_made_elsewhere(&sim, "tf-migrated", None);
+        let wd = Workdir::new(tf, &[PROVIDER]);
+        wd.write_main_tf(&format!(
+            "{}\n{}{MIGRATED}",
+            required_providers(&["instaclustr"]),
+            provider_block(&sim)
+        ));
+        wd.init().assert_success();
+        wd.import("instaclustr_cluster.migrated", &id)
+            .assert_success();
+        let plan = wd.plan();
+        plan.assert_changes(0, 1, 0);
+        plan.assert_not_contains("forces replacement");
+        plan.assert_not_contains("bundle");
+        sim.clear_requests();
+        wd.apply().assert_success();
+        let writes: Vec<Value> = sim
+            .vendor_requests("instaclustr")
+            .into_iter()
+            .filter(|r| r["method"] != "GET")
+            .collect();
+        assert!(
+            writes.is_empty(),
+            "{tf}: the apply after import sent {writes:#?}"
+        );
+        wd.plan().assert_no_changes();
+    });
+}

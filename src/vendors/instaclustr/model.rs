@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::client::{self, ClusterDetail};
+use super::equality::semantic_version;
 use super::options::{self, OptionError};
 use super::validation::{sized_by_options, WITHOUT_RACKS};
 
@@ -366,6 +367,29 @@ fn apply_bundles(m: &mut Cluster, d: &ClusterDetail) {
     }
 }
 
+/// Bundles as configurations for the official provider write them, for the state an import
+/// reads (there is no configuration to take the spelling from): semantic versions (`4.0.1`,
+/// not `apache-cassandra-4.0.1.ic1`) and snake_case option keys. A configuration in the API's
+/// spelling then plans an update that sends nothing, and says so.
+pub fn write_the_official_way(bundles: &mut [Bundle]) {
+    for b in bundles {
+        if let Some(v) = semantic_version(&b.version) {
+            b.version = v.to_string();
+        }
+        if let Some(o) = &mut b.options {
+            *o = std::mem::take(o)
+                .into_iter()
+                .map(|(k, v)| {
+                    (
+                        options::lookup(&k).map_or(k, |known| known.hcl.to_string()),
+                        v,
+                    )
+                })
+                .collect();
+        }
+    }
+}
+
 /// The first node of each rack, as the official provider picks contact points; ZooKeeper
 /// nodes serve no clients.
 fn contact_points(d: &ClusterDetail) -> (Vec<String>, Vec<String>) {
@@ -469,6 +493,22 @@ mod tests {
             m.private_contact_point,
             Some(vec!["10.224.0.10".to_string(), "10.224.0.11".to_string()])
         );
+    }
+
+    #[test]
+    fn an_import_writes_bundles_the_official_way() {
+        let mut b = vec![Bundle {
+            bundle: "APACHE_CASSANDRA".into(),
+            version: "apache-cassandra-4.0.1.ic1".into(),
+            options: Some(BTreeMap::from([
+                ("authnAuthz".to_string(), "true".to_string()),
+                ("somethingNew".to_string(), "x".to_string()),
+            ])),
+        }];
+        write_the_official_way(&mut b);
+        assert_eq!(b[0].version, "4.0.1");
+        let keys: Vec<&String> = b[0].options.iter().flat_map(|o| o.keys()).collect();
+        assert_eq!(keys, ["auth_n_authz", "somethingNew"]);
     }
 
     #[test]

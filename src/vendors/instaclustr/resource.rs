@@ -209,6 +209,10 @@ impl Resource for ClusterResource {
             Some(d) => {
                 let mut m = state;
                 apply_detail(&mut m, &d);
+                if ctx.is_import() {
+                    super::model::write_the_official_way(&mut m.bundle);
+                }
+                register_secrets(&m);
                 Ok(Some(m))
             }
         }
