@@ -355,12 +355,17 @@ fn official_state(id: &str, terraform_version: &str) -> String {
         "kafka_rest_proxy_user_password": null, "kafka_schema_registry_user_password": null,
         "wait_for_state": "", "kafka_connect_credential": [], "timeouts": null
     });
+    state_file("instaclustr/instaclustr", attributes, terraform_version)
+}
+
+/// A local state file holding `instaclustr_cluster.migrated` (schema version 0) of `provider`.
+fn state_file(provider: &str, attributes: Value, terraform_version: &str) -> String {
     json!({
         "version": 4, "terraform_version": terraform_version, "serial": 4,
         "lineage": "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b", "outputs": {},
         "resources": [{
             "mode": "managed", "type": "instaclustr_cluster", "name": "migrated",
-            "provider": "provider[\"registry.terraform.io/instaclustr/instaclustr\"]",
+            "provider": format!("provider[\"registry.terraform.io/{provider}\"]"),
             "instances": [{"schema_version": 0, "attributes": attributes, "dependencies": []}]
         }]
     })
@@ -421,16 +426,7 @@ fn clusterform_0_1_state(id: &str, terraform_version: &str) -> String {
         "nodes": [], "default_user_password": "old",
         "timeouts": {"create": "15m", "update": null, "delete": null}
     });
-    json!({
-        "version": 4, "terraform_version": terraform_version, "serial": 2,
-        "lineage": "1f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b", "outputs": {},
-        "resources": [{
-            "mode": "managed", "type": "instaclustr_cluster", "name": "migrated",
-            "provider": "provider[\"registry.terraform.io/clusterform/instaclustr\"]",
-            "instances": [{"schema_version": 0, "attributes": attributes, "dependencies": []}]
-        }]
-    })
-    .to_string()
+    state_file("clusterform/instaclustr", attributes, terraform_version)
 }
 
 #[test]

@@ -51,14 +51,9 @@ pub struct TypedData<D: DataSource> {
 impl<D: DataSource> TypedData<D> {
     /// Panics on a schema mistake, as [`super::Typed::boxed`] does for resources.
     pub fn boxed(inner: D) -> Box<dyn AnyDataSource> {
-        let schema = inner.schema();
-        let problems = schema.check(SchemaKind::DataSource);
-        assert!(
-            problems.is_empty(),
-            "schema of data source {} is unsound: {}",
-            inner.type_name(),
-            problems.join("; ")
-        );
+        let schema = inner
+            .schema()
+            .sound(SchemaKind::DataSource, inner.type_name());
         let ty = schema.ty();
         Box::new(TypedData { inner, schema, ty })
     }

@@ -54,22 +54,19 @@ pub fn provider_doc(name: &str, description: &str, schema: &Schema, extra: &str)
 /// The page for one resource type: title, description, the hand-written `extra` and the
 /// generated reference of its schema.
 pub fn resource_doc(type_name: &str, schema: &Schema, extra: &str) -> String {
-    let description = schema.block.description.as_str();
-    let mut out = String::new();
-    front_matter(&mut out, &format!("{type_name} Resource"), description);
-    let _ = writeln!(out, "# {type_name} (Resource)\n");
-    paragraph(&mut out, description);
-    let reference = reference(schema);
-    splice(&mut out, extra, &reference);
-    finish(out)
+    type_doc(type_name, "Resource", schema, extra)
 }
 
 /// The page for one data source: as [`resource_doc`], titled as a data source.
 pub fn data_source_doc(type_name: &str, schema: &Schema, extra: &str) -> String {
+    type_doc(type_name, "Data Source", schema, extra)
+}
+
+fn type_doc(type_name: &str, kind: &str, schema: &Schema, extra: &str) -> String {
     let description = schema.block.description.as_str();
     let mut out = String::new();
-    front_matter(&mut out, &format!("{type_name} Data Source"), description);
-    let _ = writeln!(out, "# {type_name} (Data Source)\n");
+    front_matter(&mut out, &format!("{type_name} {kind}"), description);
+    let _ = writeln!(out, "# {type_name} ({kind})\n");
     paragraph(&mut out, description);
     let reference = reference(schema);
     splice(&mut out, extra, &reference);

@@ -163,14 +163,9 @@ impl<R: Resource> Typed<R> {
     /// Panics on a schema mistake (see [`Schema::check`]): a provider author's bug, which every
     /// test that builds the provider reports at once.
     pub fn boxed(inner: R) -> Box<dyn AnyResource> {
-        let schema = inner.schema();
-        let problems = schema.check(SchemaKind::Resource);
-        assert!(
-            problems.is_empty(),
-            "schema of {} is unsound: {}",
-            inner.type_name(),
-            problems.join("; ")
-        );
+        let schema = inner
+            .schema()
+            .sound(SchemaKind::Resource, inner.type_name());
         let ty = schema.ty();
         Box::new(Typed { inner, schema, ty })
     }

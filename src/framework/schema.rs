@@ -450,6 +450,18 @@ impl Schema {
     /// Mistakes a resource author can make in a schema, one sentence each; empty when sound.
     /// Resource schemas must declare every argument's update behaviour; provider schemas have
     /// no updates.
+    /// The schema itself, after a panic on any mistake [`Schema::check`] finds: a provider
+    /// author's bug, which every test that builds the provider reports at once.
+    pub fn sound(self, kind: SchemaKind, what: &str) -> Schema {
+        let problems = self.check(kind);
+        assert!(
+            problems.is_empty(),
+            "schema of {what} is unsound: {}",
+            problems.join("; ")
+        );
+        self
+    }
+
     pub fn check(&self, kind: SchemaKind) -> Vec<String> {
         let mut problems = Vec::new();
         check_block(
