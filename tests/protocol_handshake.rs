@@ -586,22 +586,15 @@ fn attribute<'a>(
 /// A config as Terraform sends it for
 /// `resource "instaclustr_cluster" { cluster_name = name ... }` (everything not set is null).
 fn cluster_config(name: &str, disk_encryption_key: Option<String>) -> Value {
+    let mut provider = vec![("name".to_string(), Value::string("AWS_VPC"))];
+    if let Some(key) = disk_encryption_key {
+        provider.push(("disk_encryption_key".to_string(), Value::String(key)));
+    }
     Value::object([
         ("cluster_name", Value::string(name)),
         ("node_size", Value::string("t3.small-v2")),
         ("data_centre", Value::string("US_WEST_2")),
-        (
-            "cluster_provider",
-            Value::object([
-                ("name", Value::string("AWS_VPC")),
-                (
-                    "disk_encryption_key",
-                    disk_encryption_key
-                        .map(Value::String)
-                        .unwrap_or(Value::Null),
-                ),
-            ]),
-        ),
+        ("cluster_provider", Value::map(provider)),
         (
             "bundle",
             Value::list([Value::object([
