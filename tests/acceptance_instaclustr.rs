@@ -68,14 +68,19 @@ impl ProviderCfg {
     }
 }
 
-/// The `resource "instaclustr_cluster" "test"` block.
+/// The `resource "instaclustr_cluster" "test"` block, in the official v1 provider's shape.
 #[derive(Clone)]
 struct ClusterCfg {
     cluster_name: String,
-    node_size: String,
+    /// `None`: left out (only OPENSEARCH and ELASTICSEARCH may leave it out).
+    node_size: Option<String>,
     data_centre: String,
     sla_tier: Option<String>,
+    /// The `cluster_provider` map as raw HCL.
+    cluster_provider: String,
     rack_allocation: Option<(u32, u32)>,
+    /// The `bundle` block's `options` map as raw HCL.
+    options: Option<String>,
     /// Raw extra lines inside the resource block.
     extra: String,
 }
@@ -84,10 +89,12 @@ impl ClusterCfg {
     fn new(name: &str) -> ClusterCfg {
         ClusterCfg {
             cluster_name: name.to_owned(),
-            node_size: NODE_SIZE.to_owned(),
+            node_size: Some(NODE_SIZE.to_owned()),
             data_centre: "US_WEST_2".to_owned(),
             sla_tier: None,
+            cluster_provider: "{ name = \"AWS_VPC\" }".to_owned(),
             rack_allocation: None,
+            options: None,
             extra: String::new(),
         }
     }
@@ -98,10 +105,9 @@ impl ClusterCfg {
             "  cluster_name = {}\n",
             hcl_string(&self.cluster_name)
         ));
-        s.push_str(&format!(
-            "  node_size    = {}\n",
-            hcl_string(&self.node_size)
-        ));
+        if let Some(size) = &self.node_size {
+            s.push_str(&format!("  node_size    = {}\n", hcl_string(size)));
+        }
         s.push_str(&format!(
             "  data_centre  = {}\n",
             hcl_string(&self.data_centre)
@@ -109,15 +115,20 @@ impl ClusterCfg {
         if let Some(tier) = &self.sla_tier {
             s.push_str(&format!("  sla_tier     = {}\n", hcl_string(tier)));
         }
-        s.push_str("\n  cluster_provider {\n    name = \"AWS_VPC\"\n  }\n");
+        s.push_str(&format!(
+            "\n  cluster_provider = {}\n",
+            self.cluster_provider
+        ));
         if let Some((racks, nodes)) = self.rack_allocation {
             s.push_str(&format!(
-                "\n  rack_allocation {{\n    number_of_racks = {racks}\n    nodes_per_rack  = {nodes}\n  }}\n"
+                "  rack_allocation = {{ number_of_racks = {racks}, nodes_per_rack = {nodes} }}\n"
             ));
         }
-        s.push_str(
-            "\n  bundle {\n    bundle  = \"APACHE_CASSANDRA\"\n    version = \"4.0.1\"\n  }\n",
-        );
+        s.push_str("\n  bundle {\n    bundle  = \"APACHE_CASSANDRA\"\n    version = \"4.0.1\"\n");
+        if let Some(options) = &self.options {
+            s.push_str(&format!("    options = {options}\n"));
+        }
+        s.push_str("  }\n");
         s.push_str(&self.extra);
         s.push_str("}\n");
         s
@@ -229,6 +240,39 @@ fn requests_with_status(sim: &Sim, status: u64) -> Vec<Value> {
         .collect()
 }
 
+/// The cluster document the API answers `GET /provisioning/v1/{id}` with: what the simulator
+/// received and kept, in the API's own names and types.
+fn api_cluster(sim: &Sim, id: &str) -> Value {
+    let url = format!("{}/provisioning/v1/{id}", sim.instaclustr_url());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    rt.block_on(async {
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("reqwest client");
+        let resp = http
+            .get(&url)
+            .basic_auth(IC_USER, Some(IC_KEY))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+        let status = resp.status();
+        let text = resp.text().await.unwrap_or_default();
+        assert!(status.is_success(), "GET {url} answered {status}: {text}");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("GET {url}: not JSON ({e}): {text}"))
+    })
+}
+
+/// A JSON count the API may write as a number or as a string of digits.
+fn count(v: &Value) -> Option<u64> {
+    v.as_u64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Harness self-checks: these need Terraform and the simulator, not a working provider.
 // ---------------------------------------------------------------------------------------------
@@ -322,6 +366,41 @@ fn apply_then_plan_is_empty_then_destroy() {
         assert_eq!(
             attrs["sla_tier"], "NON_PRODUCTION",
             "{tf}: default not in state: {attrs:#}"
+        );
+        // The official provider's computed attributes.
+        assert_eq!(attrs["cluster_id"], id.as_str(), "{tf}: {attrs:#}");
+        assert!(
+            attrs["default_data_centre_id"]
+                .as_str()
+                .is_some_and(|s| !s.is_empty()),
+            "{tf}: no default_data_centre_id: {attrs:#}"
+        );
+        assert!(
+            attrs.get("data_centre_id").is_none(),
+            "{tf}: the old name is still in state: {attrs:#}"
+        );
+        let private = attrs["private_contact_point"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let public = attrs["public_contact_point"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            !private.is_empty() && private.len() == public.len(),
+            "{tf}: one private and one public contact point per rack expected: {attrs:#}"
+        );
+        assert_eq!(
+            attrs["cluster_provider"],
+            json!({ "name": "AWS_VPC" }),
+            "{tf}: {attrs:#}"
+        );
+        // Unset, rack_allocation is what the API allocated: 3 racks of 1 node.
+        assert_eq!(
+            attrs["rack_allocation"],
+            json!({ "number_of_racks": "3", "nodes_per_rack": "1" }),
+            "{tf}: {attrs:#}"
         );
         // `terraform show -json` agrees with the state file (format 0.1 on 0.13.5, 0.2 on 1.0.3).
         let show = wd.show_json();
@@ -429,7 +508,7 @@ fn node_size_change_is_in_place_resize() {
         wd.apply().assert_success();
         let id = state_id(wd);
 
-        cluster.node_size = NODE_SIZE_BIGGER.to_owned();
+        cluster.node_size = Some(NODE_SIZE_BIGGER.to_owned());
         wd.write_main_tf(&main_tf(&provider, Some(&cluster)));
         let plan = wd.plan();
         plan.assert_changes(0, 1, 0);
@@ -501,6 +580,119 @@ fn data_centre_change_forces_replacement() {
     });
 }
 
+/// The official provider's shape reaches the API translated: `cluster_provider` keys, top-level
+/// `tags` (as `provider.tags`), `rack_allocation`, and snake_case bundle options under the API's
+/// names and types. State keeps the configuration's spelling and the next plan is empty; left
+/// out, `rack_allocation` keeps what state has; the same options and version in the API's
+/// spelling plan an update that sends nothing.
+#[test]
+fn official_shape_reaches_the_api_translated() {
+    for_each_terraform(
+        "official_shape_reaches_the_api_translated",
+        |tf, sim, wd| {
+            let provider = ProviderCfg::for_sim(sim);
+            let mut cluster = ClusterCfg::new("cf_acc_shape");
+            cluster.cluster_provider =
+                "{ name = \"AWS_VPC\", account_name = \"acct_acc\" }".to_owned();
+            cluster.rack_allocation = Some((2, 1));
+            cluster.options = Some("{ auth_n_authz = true, client_encryption = false }".to_owned());
+            cluster.extra = "\n  tags = { team = \"acc\" }\n  wait_for_state = \"running\"\n  \
+             data_centre_custom_name = \"cf_acc_shape_dc\"\n"
+                .to_owned();
+            init_with(wd, &main_tf(&provider, Some(&cluster)));
+            wd.apply().assert_success();
+            let id = state_id(wd);
+
+            let doc = api_cluster(sim, &id);
+            let sent = &doc["bundles"][0];
+            let options = sent["options"].as_object().cloned().unwrap_or_default();
+            assert_eq!(
+                options.get("authnAuthz"),
+                Some(&json!(true)),
+                "{tf}: auth_n_authz did not reach the API as authnAuthz = true: {doc:#}"
+            );
+            assert!(
+                options
+                    .get("clientEncryption")
+                    .is_none_or(|v| v == &json!(false)),
+                "{tf}: client_encryption = false reached the API as something else: {doc:#}"
+            );
+            assert!(
+                options.keys().all(|k| !k.contains('_')),
+                "{tf}: a snake_case key reached the API: {doc:#}"
+            );
+            // "4.0.1" as sent, or in the API's spelling of the same version.
+            assert!(
+                sent["version"]
+                    .as_str()
+                    .is_some_and(|v| v == "4.0.1" || v.contains("-4.0.1.") || v.contains(":4.0.1")),
+                "{tf}: version: {doc:#}"
+            );
+            assert_eq!(doc["provider"]["name"], "AWS_VPC", "{tf}: {doc:#}");
+            assert_eq!(doc["provider"]["accountName"], "acct_acc", "{tf}: {doc:#}");
+            assert_eq!(
+                doc["provider"]["tags"],
+                json!({ "team": "acc" }),
+                "{tf}: {doc:#}"
+            );
+            assert_eq!(
+                (
+                    count(&doc["rackAllocation"]["numberOfRacks"]),
+                    count(&doc["rackAllocation"]["nodesPerRack"])
+                ),
+                (Some(2), Some(1)),
+                "{tf}: {doc:#}"
+            );
+
+            let attrs = wd.state_attributes(ADDR).unwrap();
+            assert_eq!(
+                attrs["bundle"][0]["options"],
+                json!({ "auth_n_authz": "true", "client_encryption": "false" }),
+                "{tf}: state does not keep the configuration's spelling: {attrs:#}"
+            );
+            assert_eq!(attrs["bundle"][0]["version"], "4.0.1", "{tf}: {attrs:#}");
+            assert_eq!(
+                attrs["cluster_provider"],
+                json!({ "name": "AWS_VPC", "account_name": "acct_acc" }),
+                "{tf}: {attrs:#}"
+            );
+            assert_eq!(attrs["tags"], json!({ "team": "acc" }), "{tf}: {attrs:#}");
+            assert_eq!(attrs["wait_for_state"], "running", "{tf}: {attrs:#}");
+            wd.plan().assert_no_changes();
+
+            // Left out, rack_allocation keeps what state has.
+            let mut no_racks = cluster.clone();
+            no_racks.rack_allocation = None;
+            wd.write_main_tf(&main_tf(&provider, Some(&no_racks)));
+            wd.plan().assert_no_changes();
+
+            // The same options and version in the API's spelling: an update that sends nothing.
+            let mut api_spelling = no_racks.clone();
+            api_spelling.options = Some("{ authnAuthz = true }".to_owned());
+            let hcl = main_tf(&provider, Some(&api_spelling)).replace(
+                "version = \"4.0.1\"",
+                "version = \"apache-cassandra-4.0.1.ic1\"",
+            );
+            wd.write_main_tf(&hcl);
+            let plan = wd.plan();
+            plan.assert_changes(0, 1, 0);
+            plan.assert_not_contains("must be replaced");
+            if !tf.is_pre_1_0() {
+                plan.assert_contains("means the same as before");
+            }
+            sim.clear_requests();
+            wd.apply().assert_success();
+            let writes = write_requests(sim);
+            assert!(writes.is_empty(), "{tf}: a new spelling wrote: {writes:?}");
+            assert_eq!(state_id(wd), id, "{tf}: replaced");
+            wd.plan().assert_no_changes();
+
+            wd.destroy().assert_success();
+            assert_no_live_clusters(sim, tf);
+        },
+    );
+}
+
 /// (f) invalid arguments fail at plan time, on the attribute, and send no request.
 #[test]
 fn invalid_arguments_fail_plan_without_requests() {
@@ -515,11 +707,29 @@ fn invalid_arguments_fail_plan_without_requests() {
             bad_tier.sla_tier = Some("GOLD".to_owned());
             let mut bad_racks = ClusterCfg::new("cf_acc_bad_racks");
             bad_racks.rack_allocation = Some((9, 1));
+            let mut bad_provider_key = ClusterCfg::new("cf_acc_bad_provider");
+            bad_provider_key.cluster_provider =
+                "{ name = \"AWS_VPC\", regoin = \"us-west-2\" }".to_owned();
+            let mut bad_option = ClusterCfg::new("cf_acc_bad_option");
+            bad_option.options = Some("{ auth_n_auth = true }".to_owned());
+            let mut no_size = ClusterCfg::new("cf_acc_no_size");
+            no_size.node_size = None;
+            // Official arguments not implemented here, one attribute and one block.
+            let mut oidc = ClusterCfg::new("cf_acc_oidc");
+            oidc.extra = "  oidc_provider = \"oidc_1\"\n".to_owned();
+            let mut data_centres = ClusterCfg::new("cf_acc_data_centres");
+            data_centres.extra =
+                "\n  data_centres {\n    data_centre = \"US_EAST_1\"\n  }\n".to_owned();
 
             for (attr, cfg) in [
                 ("cluster_name", &bad_name),
                 ("sla_tier", &bad_tier),
                 ("number_of_racks", &bad_racks),
+                ("\"regoin\"", &bad_provider_key),
+                ("\"auth_n_auth\"", &bad_option),
+                ("node_size", &no_size),
+                ("oidc_provider is not supported", &oidc),
+                ("data_centres is not supported", &data_centres),
             ] {
                 sim.clear_requests();
                 wd.write_main_tf(&main_tf(&provider, Some(cfg)));
@@ -886,7 +1096,7 @@ fn a_failed_apply_after_import_keeps_the_import_rule() {
 
             // The first apply also resizes (in place), and the resize fails.
             let mut bigger = cluster.clone();
-            bigger.node_size = NODE_SIZE_BIGGER.to_owned();
+            bigger.node_size = Some(NODE_SIZE_BIGGER.to_owned());
             wd.write_main_tf(&main_tf(&ProviderCfg::for_sim(sim), Some(&bigger)));
             sim.inject_fault(json!({
                 "vendor": "instaclustr", "method": "POST", "path_contains": "resize",
