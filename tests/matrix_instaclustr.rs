@@ -636,19 +636,10 @@ fn node_sizes_by_bundle() {
         opts["master_node_size"], SEARCH_SIZE_BIGGER,
         "{case}: state: {attrs:#}"
     );
-    // KNOWN BUG: `node_size` of a search cluster is the master nodes' size (computed from
-    // `master_node_size`), yet a plan that resizes `master_node_size` in place keeps
-    // `node_size` known at its prior value, and the apply records that old value in state
-    // although the API now reports the new `nodeSize`: state is stale until the next refresh,
-    // which then shows it as changed outside of Terraform. Expected: `node_size` unknown in
-    // such a plan (or planned as the new size) and the new size in state after the apply.
-    if attrs["node_size"] != SEARCH_SIZE_BIGGER {
-        eprintln!(
-            "KNOWN BUG: {case}: state node_size is {} after the resize, the API reports {} \
-             (node_size is not recomputed when a size option is resized)",
-            attrs["node_size"], reported["nodeSize"]
-        );
-    }
+    assert_eq!(
+        attrs["node_size"], SEARCH_SIZE_BIGGER,
+        "{case}: node_size follows the master nodes' size: {attrs:#}"
+    );
     let doc = api_cluster(&sim, &id);
     let echoed = doc["bundles"][0]["options"]["masterNodeSize"].clone();
     let plan = wd.plan();

@@ -120,7 +120,7 @@ pub fn plan(schema: &Schema, input: &PlanInput) -> Planned {
         }
     }
     if replace.is_empty() {
-        recompute_on_update(&schema.block, input.prior, &mut out.state);
+        recompute_on_update(&schema.block, input.prior, input.config, &mut out.state);
     } else {
         // A replacement is a new object: everything computed is unknown again.
         out.state = plan_block(&schema.block, &Value::Null, &out.state, input.config);
@@ -530,8 +530,9 @@ fn same_element<'a>(block: &Block, candidates: &'a [Value], item: &Value) -> &'a
 }
 
 /// Computed attributes declared to follow other attributes become unknown when those change,
-/// at any depth: a nested element's computed attribute follows its own siblings.
-fn recompute_on_update(block: &Block, prior: &Value, planned: &mut Value) {
+/// at any depth: a nested element's computed attribute follows its own siblings. An optional
+/// one follows them only while the configuration leaves it unset.
+fn recompute_on_update(block: &Block, prior: &Value, config: &Value, planned: &mut Value) {
     let Value::Object(fields) = planned else {
         return;
     };
@@ -542,7 +543,7 @@ fn recompute_on_update(block: &Block, prior: &Value, planned: &mut Value) {
         .collect();
     for (name, attr) in &block.attributes {
         if let OnUpdate::RecomputeWhen(triggers) = &attr.on_update {
-            if triggers.iter().any(|t| changed.contains(t)) {
+            if triggers.iter().any(|t| changed.contains(t)) && field(config, name).is_null() {
                 fields.insert(name.clone(), Value::Unknown);
             }
         }
@@ -552,17 +553,24 @@ fn recompute_on_update(block: &Block, prior: &Value, planned: &mut Value) {
             continue;
         };
         let before = field(prior, name);
+        let configured = field(config, name);
         match (nested.nesting, child) {
-            (Nesting::Single, c) => recompute_on_update(&nested.block, before, c),
+            (Nesting::Single, c) => recompute_on_update(&nested.block, before, configured, c),
             (Nesting::List, Value::List(items)) => {
                 for (i, item) in items.iter_mut().enumerate() {
                     let p = elements(before).get(i).unwrap_or(&NULL);
-                    recompute_on_update(&nested.block, p, item);
+                    let c = elements(configured).get(i).unwrap_or(&NULL);
+                    recompute_on_update(&nested.block, p, c, item);
                 }
             }
             (Nesting::Map, Value::Map(items)) => {
                 for (k, item) in items.iter_mut() {
-                    recompute_on_update(&nested.block, field(before, k), item);
+                    recompute_on_update(
+                        &nested.block,
+                        field(before, k),
+                        field(configured, k),
+                        item,
+                    );
                 }
             }
             // A changed set element is a new element; unchanged ones have nothing to recompute.

@@ -86,7 +86,8 @@ fn apply_detail_onto(state: &mut Cluster, read: &Cluster) {
     state.public_contact_point = read.public_contact_point.clone();
     state.private_contact_point = read.private_contact_point.clone();
     state.default_data_centre_id = read.default_data_centre_id.clone();
-    if read.node_size.is_some() && state.node_size.is_none() {
+    // Unknown in the plan when a size option changed the size it derives from.
+    if state.node_size.is_none() {
         state.node_size = read.node_size.clone();
     }
 }

@@ -76,6 +76,8 @@ pub fn schema() -> Schema {
             string()
                 .optional()
                 .computed()
+                // Search clusters take it from their size options: it follows a resize of them.
+                .recompute_when(&["bundle"])
                 .change_rule(node_size_change, "Changed in place through the resize API, then the update waits until the cluster is `RUNNING` with the new size. Required except for `OPENSEARCH` and `ELASTICSEARCH`, whose sizes come from the bundle options. A bundle that Instaclustr cannot resize makes a change a plan-time error.")
                 .describe("Node size, e.g. `t3.small-v2`."),
         )
