@@ -92,6 +92,12 @@ pub trait Resource: Send + Sync + 'static {
         Ok(BTreeMap::from([("id".to_string(), Value::from(id))]))
     }
 
+    /// Whether [`Resource::upgrade_state`] rewrites stored states. Terraform upgrades every
+    /// resource on every plan: one that keeps its states as they are skips the JSON round trip.
+    fn upgrades_state(&self) -> bool {
+        false
+    }
+
     /// Rewrites a stored state of schema `version` (an earlier one of ours, or another
     /// provider's after `terraform state replace-provider`) into the current shape. By default
     /// it is taken as it is; attributes the schema no longer has are dropped afterwards.
@@ -140,12 +146,8 @@ pub trait AnyResource: Send + Sync {
     async fn update(&self, ctx: &Ctx, prior: &Value, planned: &Value) -> (Value, Diagnostics);
     async fn delete(&self, ctx: &Ctx, state: &Value) -> (Value, Diagnostics);
     fn import_stub(&self, id: &str) -> (Value, Diagnostics);
-    /// See [`Resource::upgrade_state`].
-    fn upgrade_state(
-        &self,
-        version: i64,
-        state: serde_json::Value,
-    ) -> Result<serde_json::Value, Diagnostic>;
+    /// See [`Resource::upgrade_state`]; `None` when the resource keeps stored states as they are.
+    fn upgrade_state(&self, version: i64, state: &[u8]) -> Option<Result<Vec<u8>, Diagnostic>>;
     /// How long an operation on this object may take: `timeouts.<op>` or the schema default.
     fn timeout(&self, state: &Value, op: &str) -> Duration;
     /// Mistakes in the schema or in the model's fit to it; empty when sound.
@@ -346,12 +348,19 @@ impl<R: Resource> AnyResource for Typed<R> {
         }
     }
 
-    fn upgrade_state(
-        &self,
-        version: i64,
-        state: serde_json::Value,
-    ) -> Result<serde_json::Value, Diagnostic> {
-        self.inner.upgrade_state(version, state)
+    fn upgrade_state(&self, version: i64, state: &[u8]) -> Option<Result<Vec<u8>, Diagnostic>> {
+        if !self.inner.upgrades_state() {
+            return None;
+        }
+        let rewrite = || {
+            let stored: serde_json::Value = serde_json::from_slice(state)
+                .map_err(|e| Diagnostic::error("Stored state is not valid JSON", e.to_string()))?;
+            let upgraded = self.inner.upgrade_state(version, stored)?;
+            serde_json::to_vec(&upgraded).map_err(|e| {
+                Diagnostic::error("Upgraded state could not be encoded", e.to_string())
+            })
+        };
+        Some(rewrite())
     }
 
     fn timeout(&self, state: &Value, op: &str) -> Duration {

@@ -206,15 +206,12 @@ impl Server {
             )
             .into());
         }
-        let stored: serde_json::Value = serde_json::from_slice(json)
-            .map_err(|e| Diagnostic::error("Stored state is not valid JSON", e.to_string()))?;
-        let upgraded = r.upgrade_state(version, stored)?;
-        let bytes = serde_json::to_vec(&upgraded)
-            .map_err(|e| Diagnostic::error("Upgraded state could not be encoded", e.to_string()))?;
+        let upgraded = r.upgrade_state(version, json).transpose()?;
+        let bytes = upgraded.as_deref().unwrap_or(json);
         let options = super::json::DecodeOptions {
             ignore_undefined_attributes: true,
         };
-        super::json::decode_with(&bytes, r.ty(), options).map_err(|e| {
+        super::json::decode_with(bytes, r.ty(), options).map_err(|e| {
             Diagnostic::error(
                 "Stored state does not match the resource schema",
                 e.to_string(),

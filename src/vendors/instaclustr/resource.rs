@@ -153,6 +153,10 @@ impl Resource for ClusterResource {
         super::validation::validate(config, diags);
     }
 
+    fn upgrades_state(&self) -> bool {
+        true
+    }
+
     fn upgrade_state(
         &self,
         version: i64,
