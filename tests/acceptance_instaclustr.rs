@@ -240,33 +240,6 @@ fn requests_with_status(sim: &Sim, status: u64) -> Vec<Value> {
         .collect()
 }
 
-/// The cluster document the API answers `GET /provisioning/v1/{id}` with: what the simulator
-/// received and kept, in the API's own names and types.
-fn api_cluster(sim: &Sim, id: &str) -> Value {
-    let url = format!("{}/provisioning/v1/{id}", sim.instaclustr_url());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    rt.block_on(async {
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("reqwest client");
-        let resp = http
-            .get(&url)
-            .basic_auth(IC_USER, Some(IC_KEY))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("GET {url}: {e}"));
-        let status = resp.status();
-        let text = resp.text().await.unwrap_or_default();
-        assert!(status.is_success(), "GET {url} answered {status}: {text}");
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("GET {url}: not JSON ({e}): {text}"))
-    })
-}
-
 /// A JSON count the API may write as a number or as a string of digits.
 fn count(v: &Value) -> Option<u64> {
     v.as_u64()
@@ -603,7 +576,7 @@ fn official_shape_reaches_the_api_translated() {
             wd.apply().assert_success();
             let id = state_id(wd);
 
-            let doc = api_cluster(sim, &id);
+            let doc = sim.instaclustr_document(&id);
             let sent = &doc["bundles"][0];
             let options = sent["options"].as_object().cloned().unwrap_or_default();
             assert_eq!(

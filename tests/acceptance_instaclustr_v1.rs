@@ -188,16 +188,6 @@ fn output(wd: &Workdir, name: &str) -> Value {
     serde_json::from_str(out.stdout.trim()).unwrap_or(Value::Null)
 }
 
-fn detail(sim: &Sim, id: &str) -> Value {
-    let (status, body) = sim.instaclustr_api(
-        reqwest::Method::GET,
-        &format!("/provisioning/v1/{id}"),
-        None,
-    );
-    assert!(status < 300, "GET cluster {id}: {status} {body}");
-    body
-}
-
 fn state_id(wd: &Workdir, addr: &str) -> String {
     wd.state_attributes(addr)
         .and_then(|a| a["id"].as_str().map(str::to_string))
@@ -217,20 +207,19 @@ fn official_style_configurations_apply_plan_nothing_and_destroy() {
         wd.plan().assert_no_changes();
 
         // What the API received: the official keys under the API's names and types.
-        let cassandra = detail(&sim, &state_id(&wd, "instaclustr_cluster.dc_test_cluster"));
+        let cassandra =
+            sim.instaclustr_document(&state_id(&wd, "instaclustr_cluster.dc_test_cluster"));
         let options = &cassandra["bundles"][0]["options"];
         assert_eq!(options["authnAuthz"], json!(true), "{cassandra:#}");
         assert_eq!(options["continuousBackupEnabled"], json!(true));
-        let kafka = detail(&sim, &state_id(&wd, "instaclustr_cluster.kafka"));
+        let kafka = sim.instaclustr_document(&state_id(&wd, "instaclustr_cluster.kafka"));
         assert_eq!(
             kafka["bundles"][0]["options"]["numberPartitions"],
             json!(10),
             "{kafka:#}"
         );
-        let search = detail(
-            &sim,
-            &state_id(&wd, "instaclustr_cluster.resizable_cluster"),
-        );
+        let search =
+            sim.instaclustr_document(&state_id(&wd, "instaclustr_cluster.resizable_cluster"));
         assert_eq!(search["nodeSize"], "SRH-DEV-t4g.small-5", "{search:#}");
 
         // The official data sources.
@@ -256,10 +245,8 @@ fn official_style_configurations_apply_plan_nothing_and_destroy() {
         plan.assert_changes(0, 1, 0);
         plan.assert_not_contains("forces replacement");
         wd.apply().assert_success();
-        let search = detail(
-            &sim,
-            &state_id(&wd, "instaclustr_cluster.resizable_cluster"),
-        );
+        let search =
+            sim.instaclustr_document(&state_id(&wd, "instaclustr_cluster.resizable_cluster"));
         let sizes: Vec<&str> = search["dataCentres"][0]["nodes"]
             .as_array()
             .into_iter()
@@ -308,7 +295,7 @@ fn cluster_made_elsewhere(sim: &Sim, name: &str, tags: Option<Value>) -> String 
     assert_eq!(status, 202, "create: {body}");
     let id = body["id"].as_str().unwrap_or_default().to_string();
     wait_until(Duration::from_secs(30), "the cluster to run", || {
-        (detail(sim, &id)["clusterStatus"] == "RUNNING").then_some(())
+        (sim.instaclustr_document(&id)["clusterStatus"] == "RUNNING").then_some(())
     });
     id
 }

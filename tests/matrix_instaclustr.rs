@@ -17,7 +17,6 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use serde_json::Value;
 use support::matrix::{
@@ -301,33 +300,6 @@ fn state_id(wd: &Workdir, addr: &str) -> String {
         .and_then(|a| a["id"].as_str().map(str::to_owned))
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| panic!("{addr} has no id in state:\n{:#}", wd.state()))
-}
-
-/// The cluster document the API answers `GET /provisioning/v1/{id}` with, as the provider reads
-/// it: what an import can know.
-fn api_cluster(sim: &Sim, id: &str) -> Value {
-    let url = format!("{}/provisioning/v1/{id}", sim.instaclustr_url());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    rt.block_on(async {
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("reqwest client");
-        let resp = http
-            .get(&url)
-            .basic_auth(IC_USER, Some(IC_KEY))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("GET {url}: {e}"));
-        let status = resp.status();
-        let text = resp.text().await.unwrap_or_default();
-        assert!(status.is_success(), "GET {url} answered {status}: {text}");
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("GET {url}: not JSON ({e}): {text}"))
-    })
 }
 
 /// Whether the API's cluster document names the data centre (`dataCentreCustomName`, or the
@@ -640,7 +612,7 @@ fn node_sizes_by_bundle() {
         attrs["node_size"], SEARCH_SIZE_BIGGER,
         "{case}: node_size follows the master nodes' size: {attrs:#}"
     );
-    let doc = api_cluster(&sim, &id);
+    let doc = sim.instaclustr_document(&id);
     let echoed = doc["bundles"][0]["options"]["masterNodeSize"].clone();
     let plan = wd.plan();
     if echoed == SEARCH_SIZE_BIGGER {
@@ -1383,7 +1355,7 @@ fn import_round_trip(tf: &Terraform, sim: &Sim, cluster: &Cluster, by: ImportBy)
     let id = state_id(&wd, &addr);
     let applied = wd.state_attributes(&addr).unwrap();
 
-    let doc = api_cluster(sim, &id);
+    let doc = sim.instaclustr_document(&id);
     let mut unreadable = vec!["wait_for_state"];
     if cluster.provider_has_more_than_name() {
         unreadable.push("cluster_provider");

@@ -330,6 +330,15 @@ impl Sim {
         })
     }
 
+    /// The cluster document the API answers `GET /provisioning/v1/{id}` with: what the
+    /// simulator received and kept, in the API's own names and types.
+    pub fn instaclustr_document(&self, id: &str) -> Value {
+        let path = format!("/provisioning/v1/{id}");
+        let (status, body) = self.instaclustr_api(reqwest::Method::GET, &path, None);
+        assert!(status < 300, "GET {path} answered {status}: {body}");
+        body
+    }
+
     /// `GET /_admin/instaclustr/clusters`: `[{"id","clusterName","clusterStatus","nodeSize"}]`.
     pub fn instaclustr_clusters(&self) -> Vec<Value> {
         match self.admin(reqwest::Method::GET, "/_admin/instaclustr/clusters", None) {
