@@ -113,20 +113,10 @@ fn size_of<'a>(cluster: &'a Cluster, class: &Class) -> Option<&'a str> {
     }
 }
 
-/// What primary bundle a cluster has (upper case, as the API names bundles).
-pub fn primary(cluster: &Cluster) -> Option<String> {
-    cluster
-        .bundle
-        .first()
-        .map(|b| b.bundle.to_ascii_uppercase())
-}
-
 /// The resizes that take `prior` to `planned`. When every class changes to one size, one
 /// request resizes every node, as the official provider does for search and Kafka clusters.
 pub fn resizes(prior: &Cluster, planned: &Cluster) -> Vec<Resize> {
-    let Some(primary) = primary(planned) else {
-        return Vec::new();
-    };
+    let primary = planned.primary();
     let all = classes(
         &primary,
         planned.bundle.first().and_then(|b| b.options.as_ref()),
