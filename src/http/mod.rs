@@ -49,7 +49,8 @@ pub struct HttpSettings {
     pub insecure: bool,
     /// A PEM bundle of extra CA certificates to trust, on top of the system roots.
     pub ca_cert_pem: Option<String>,
-    /// Whole-request timeout: connect, send, and reading the response body.
+    /// Whole-request timeout: connect, send, and reading the response body. Default: 60 s, or
+    /// [`REQUEST_TIMEOUT_ENV`] when set.
     pub timeout: Duration,
     /// Attempts per call including the first one; 0 is treated as 1.
     pub max_attempts: u32,
@@ -61,6 +62,29 @@ pub struct HttpSettings {
     pub retry_after_cap: Duration,
 }
 
+/// The whole-request timeout when nothing else is said.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The environment variable every provider reads for its per-request timeout (`"30s"`, `"2m"`):
+/// an appliance on a slow link may need more than the default, a test of a slow API less.
+pub const REQUEST_TIMEOUT_ENV: &str = "CLUSTERFORM_REQUEST_TIMEOUT";
+
+/// [`REQUEST_TIMEOUT_ENV`] when set to a positive duration; anything unparsable is ignored with
+/// a warning rather than failing every provider call.
+fn request_timeout_from_env() -> Option<Duration> {
+    let raw = std::env::var(REQUEST_TIMEOUT_ENV).ok()?;
+    match humantime::parse_duration(raw.trim()) {
+        Ok(timeout) if !timeout.is_zero() => Some(timeout),
+        _ => {
+            tracing::warn!(
+                value = raw.as_str(),
+                "{REQUEST_TIMEOUT_ENV} is not a positive duration such as \"30s\"; using the default"
+            );
+            None
+        }
+    }
+}
+
 impl Default for HttpSettings {
     fn default() -> Self {
         HttpSettings {
@@ -69,7 +93,7 @@ impl Default for HttpSettings {
             request_interval: Duration::ZERO,
             insecure: false,
             ca_cert_pem: None,
-            timeout: Duration::from_secs(60),
+            timeout: request_timeout_from_env().unwrap_or(DEFAULT_REQUEST_TIMEOUT),
             max_attempts: 6,
             retry_base: Duration::from_secs(1),
             retry_cap: Duration::from_secs(30),

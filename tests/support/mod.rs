@@ -32,6 +32,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
+pub mod fleet;
 pub mod matrix;
 
 /// The provider version every test installs into the mirror.
