@@ -545,6 +545,33 @@ fn remove_and_patch_make_missing_and_unexpected_fields() {
         "{list:?}"
     );
 
+    // CloudBasic: one fault covers the JSON `privateKey` and the XML `<PrivateKey>`.
+    h.sim
+        .inject_fault(json!({"vendor": "cloudbasic", "remove": ["privateKey"], "times": 2}));
+    let xml = h.send(h.probe_request(&probes()[4])).unwrap();
+    let text = String::from_utf8(xml.body.clone()).unwrap();
+    println!("XML without its private key: {text}");
+    assert_eq!(xml.status, 200);
+    assert_eq!(xml.content_length, Some(xml.body.len()));
+    assert!(
+        text.starts_with("<ActivateInstanceResponse><PublicKey>"),
+        "{text}"
+    );
+    assert!(!text.contains("PrivateKey"), "{text}");
+    assert!(
+        text.ends_with("</RequestId></ActivateInstanceResponse>"),
+        "{text}"
+    );
+    let json_answer = h
+        .send(
+            h.request("cloudbasic", Method::POST, "/api/ActivateInstance")
+                .json(&json!({"email": "ops@example.com"})),
+        )
+        .unwrap();
+    let json_answer = json_of(&json_answer);
+    assert!(json_answer.get("privateKey").is_none(), "{json_answer}");
+    assert!(json_answer.get("publicKey").is_some(), "{json_answer}");
+
     // The next GET is honest again.
     let again = json_of(
         &h.send(h.request("instaclustr", Method::GET, &path))

@@ -35,14 +35,15 @@
 //! | `"garble": "truncate"` | yes | the real status and headers, the body cut to its first half (`len / 2` bytes) | `garble` |
 //! | `"garble": "invalid"` | yes | the real status and headers, the body replaced by bytes that are neither JSON nor XML (nor UTF-8) | `garble` |
 //! | `"patch": {..}` | yes | the real answer with the JSON object `patch` merged into its JSON body (objects key by key, anything else replaced): unexpected or wrong fields | `lie` |
-//! | `"remove": ["a.b", ..]` | yes | the real answer with each dotted path removed from its JSON body; a segment that meets an array applies the rest of the path to every element (a top-level array too): missing fields | `lie` |
+//! | `"remove": ["a.b", ..]` | yes | the real answer with each dotted path removed from its JSON body (a segment that meets an array applies the rest of the path to every element, a top-level array too), or from its XML body (element names below the root element, compared ignoring ASCII case so `"publicKey"` also removes CloudBasic's `<PublicKey>`; repeated elements all go): missing fields | `lie` |
 //! | `"delay_ms": 2000` alone | yes | the real answer, `delay_ms` late | `delay` |
 //!
 //! Combinations: `delay_ms` adds to any kind (the answer, fault or real, or the drop comes that
 //! much later; a handled request is handled first, so the simulator acts at once and only the
 //! answer is late). `patch` and `remove` combine (fields removed first, then the patch merged),
-//! and `garble` can follow them (then the log says `garble`). Patch and remove leave a non-JSON
-//! body (CloudBasic's XML answers) unchanged; garble spoils any body. A changed body is sent with
+//! and `garble` can follow them (then the log says `garble`). `patch` only changes JSON bodies
+//! (an XML answer keeps its elements), `remove` JSON and XML ones; a body that does not parse is
+//! left alone. `garble` spoils any body. A changed body is sent with
 //! a matching `Content-Length`. The delay is an async sleep outside the state lock: other requests
 //! and the admin API are not held up.
 //!

@@ -295,19 +295,76 @@ pub async fn apply(fault: &Fault, vendor: &Vendor, req: Request, next: Next) -> 
     out
 }
 
-/// The body with `remove` applied, then `patch` merged; a body that is not JSON is left alone.
+/// The body with `remove` applied, then `patch` merged. A JSON body gets both; an XML body
+/// (CloudBasic) only the removals, of elements below its root element; any other body is left
+/// alone.
 fn lie(bytes: Bytes, fault: &Fault) -> Bytes {
-    let Ok(mut json) = serde_json::from_slice::<Value>(&bytes) else {
+    let paths: Vec<Vec<&str>> = fault
+        .remove
+        .iter()
+        .map(|p| p.split('.').collect())
+        .collect();
+    if let Ok(mut json) = serde_json::from_slice::<Value>(&bytes) {
+        for segments in &paths {
+            remove_path(&mut json, segments);
+        }
+        if let Some(patch) = &fault.patch {
+            merge(&mut json, patch);
+        }
+        return Bytes::from(json.to_string());
+    }
+    if paths.is_empty() || bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'<') {
         return bytes;
+    }
+    match remove_xml(&bytes, &paths) {
+        Some(out) => Bytes::from(out),
+        None => bytes,
+    }
+}
+
+/// Copies the XML document without the elements at `paths` (element names below the root,
+/// compared ignoring ASCII case so one path fits a vendor's JSON `publicKey` and XML
+/// `PublicKey`; repeated elements all go). `None` if the document does not parse.
+fn remove_xml(bytes: &[u8], paths: &[Vec<&str>]) -> Option<Vec<u8>> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(bytes);
+    let mut writer = quick_xml::Writer::new(Vec::new());
+    // Open element names, root first.
+    let mut open: Vec<String> = Vec::new();
+    // The depth of the removed element being skipped, if any.
+    let mut skipping: Option<usize> = None;
+    let removed = |open: &[String]| {
+        paths.iter().any(|path| {
+            open.len() == path.len() + 1
+                && open[1..]
+                    .iter()
+                    .zip(path)
+                    .all(|(name, seg)| name.eq_ignore_ascii_case(seg))
+        })
     };
-    for path in &fault.remove {
-        let segments: Vec<&str> = path.split('.').collect();
-        remove_path(&mut json, &segments);
+    loop {
+        let event = reader.read_event().ok()?;
+        match &event {
+            Event::Eof => break,
+            Event::Start(e) | Event::Empty(e) => {
+                open.push(String::from_utf8_lossy(e.name().as_ref()).into_owned());
+                if skipping.is_none() && removed(&open) {
+                    skipping = Some(open.len());
+                }
+            }
+            _ => {}
+        }
+        if skipping.is_none() {
+            writer.write_event(event.borrow()).ok()?;
+        }
+        if matches!(event, Event::End(_) | Event::Empty(_)) {
+            if skipping == Some(open.len()) {
+                skipping = None;
+            }
+            open.pop();
+        }
     }
-    if let Some(patch) = &fault.patch {
-        merge(&mut json, patch);
-    }
-    Bytes::from(json.to_string())
+    Some(writer.into_inner())
 }
 
 /// Removes the dotted path; an array on the way applies the rest of the path to every element.
@@ -421,8 +478,26 @@ mod tests {
             serde_json::from_slice::<Value>(&out).unwrap(),
             json!({"a": {"c": 2, "new": true}, "extra": 1})
         );
-        let xml = Bytes::from_static(b"<A><B>1</B></A>");
-        assert_eq!(lie(xml.clone(), &fault), xml);
+        let text = Bytes::from_static(b"gone: 3");
+        assert_eq!(lie(text.clone(), &fault), text);
+    }
+
+    #[test]
+    fn xml_answers_lose_elements_below_the_root() {
+        let fault = request(json!({
+            "vendor": "x", "remove": ["publicKey", "errors.message", "absent"], "patch": {"a": 1}
+        }))
+        .unwrap();
+        let xml = Bytes::from_static(
+            b"<?xml version=\"1.0\"?><R><PublicKey>k</PublicKey><Errors><Message>a</Message>\
+              <Message/><Code>7</Code></Errors><publickey><x/></publickey><RequestId>1</RequestId></R>",
+        );
+        assert_eq!(
+            std::str::from_utf8(&lie(xml, &fault)).unwrap(),
+            "<?xml version=\"1.0\"?><R><Errors><Code>7</Code></Errors><RequestId>1</RequestId></R>"
+        );
+        let broken = Bytes::from_static(b"<R><PublicKey>k</R>");
+        assert_eq!(lie(broken.clone(), &fault), broken);
     }
 
     #[test]

@@ -252,6 +252,14 @@ pub async fn serve(listener: tokio::net::TcpListener, cfg: SimConfig) -> io::Res
     .await
 }
 
+/// Who deals with a request that reaches the gate.
+enum Turn {
+    Fault(faults::Fault),
+    /// The rate limiter refuses it; the client must wait this long.
+    Limited(Duration),
+    Api,
+}
+
 /// The middleware every vendor router sits behind: faults, rate limit, request log.
 pub async fn vendor_gate(
     State((shared, vendor)): State<(Shared, Vendor)>,
@@ -270,22 +278,25 @@ pub async fn vendor_gate(
         .map(|c| c.0.ip());
     let started = Instant::now();
 
-    // Which part of the gate answered, for the stderr log line.
-    let drawn = {
+    let turn = {
         let mut st = lock(&shared);
         match faults::draw(&mut st.faults, vendor.name, &method, &path) {
-            Some(fault) => Ok(fault),
-            None => Err(st.rate_check(&vendor, ip, started)),
+            Some(fault) => Turn::Fault(fault),
+            None => match st.rate_check(&vendor, ip, started) {
+                Some(wait) => Turn::Limited(wait),
+                None => Turn::Api,
+            },
         }
     };
-    let (resp, kind, answered_by) = match drawn {
-        Ok(fault) => {
+    // `answered_by` says which part of the gate answered, for the stderr log line.
+    let (resp, kind, answered_by) = match turn {
+        Turn::Fault(fault) => {
             let kind = fault.kind();
             let resp = faults::apply(&fault, &vendor, req, next).await;
             (resp, Some(kind), kind.as_str())
         }
-        Err(Some(wait)) => (rate_limited_response(&vendor, wait), None, "rate-limit"),
-        Err(None) => (next.run(req).await, None, "api"),
+        Turn::Limited(wait) => (rate_limited_response(&vendor, wait), None, "rate-limit"),
+        Turn::Api => (next.run(req).await, None, "api"),
     };
 
     let status = match kind {
