@@ -174,11 +174,7 @@ where
             return Err(ReconcileError::Exists { ids: existing });
         }
     }
-    let known: BTreeSet<String> = before
-        .iter()
-        .flatten()
-        .map(|c| c.id.clone())
-        .collect();
+    let known: BTreeSet<String> = before.iter().flatten().map(|c| c.id.clone()).collect();
 
     // Set once a request may have acted: from then on every failure is looked up, not trusted.
     let mut unclear_seen = false;

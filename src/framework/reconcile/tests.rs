@@ -227,15 +227,29 @@ async fn resending_is_bounded_and_ends_with_the_last_error() {
     let t = target("bounded");
     let err = run(&fake, &t).await.unwrap_err();
     assert!(
-        matches!(&err, ReconcileError::GaveUp { sends: 3, last: TestError::Unclear(_) }),
+        matches!(
+            &err,
+            ReconcileError::GaveUp {
+                sends: 3,
+                last: TestError::Unclear(_)
+            }
+        ),
         "{err:?}"
     );
     assert_eq!((fake.posts(), fake.listings()), (3, 4));
     let d = err.diagnostic(&t);
     assert_eq!(d.summary, "Test cluster \"orders\" could not be created");
-    assert!(d.detail.contains("3 create requests got no usable answer (the last: HTTP 503)"));
-    assert!(d.detail.contains("Check the account (the console)"), "{}", d.detail);
-    assert!(d.detail.contains("terraform import <this resource's address> <its id>"));
+    assert!(d
+        .detail
+        .contains("3 create requests got no usable answer (the last: HTTP 503)"));
+    assert!(
+        d.detail.contains("Check the account (the console)"),
+        "{}",
+        d.detail
+    );
+    assert!(d
+        .detail
+        .contains("terraform import <this resource's address> <its id>"));
     assert_eq!(d.path, Some(AttrPath::root("cluster_name")));
 }
 
@@ -263,12 +277,15 @@ async fn a_failed_second_listing_says_the_cluster_may_exist() {
     let d = err.diagnostic(&t);
     assert_eq!(d.summary, "Test cluster \"orders\" may exist");
     assert!(
-        d.detail.contains("listing the account's clusters failed: list answered HTTP 500"),
+        d.detail
+            .contains("listing the account's clusters failed: list answered HTTP 500"),
         "{}",
         d.detail
     );
     assert!(d.detail.contains("named \"orders\""), "{}", d.detail);
-    assert!(d.detail.contains("terraform import <this resource's address> <its id>"));
+    assert!(d
+        .detail
+        .contains("terraform import <this resource's address> <its id>"));
     assert_eq!(fake.posts(), 1);
 }
 
@@ -352,7 +369,11 @@ async fn an_existing_cluster_with_the_name_stops_the_create() {
         "Terraform shows this resource's address above this message",
         "allow_duplicate_cluster_names",
     ] {
-        assert!(d.detail.contains(needle), "{needle:?} not in:\n{}", d.detail);
+        assert!(
+            d.detail.contains(needle),
+            "{needle:?} not in:\n{}",
+            d.detail
+        );
     }
 }
 
@@ -363,7 +384,11 @@ async fn several_existing_clusters_are_each_named() {
         .with("b", "orders", false);
     let t = target("exists-several");
     let d = run(&fake, &t).await.unwrap_err().diagnostic(&t);
-    assert!(d.detail.contains("2 clusters named \"orders\" (ids a, b)"), "{}", d.detail);
+    assert!(
+        d.detail.contains("2 clusters named \"orders\" (ids a, b)"),
+        "{}",
+        d.detail
+    );
     assert!(d.detail.contains("terraform import <this resource's address> a\n  terraform import <this resource's address> b"));
 }
 
@@ -455,7 +480,10 @@ async fn waiting_for_the_name_is_cancellable() {
         tokio::time::sleep(Duration::from_millis(50)).await;
         stopper.cancel();
     });
-    assert!(matches!(result, Err(ReconcileError::Cancelled)), "{result:?}");
+    assert!(
+        matches!(result, Err(ReconcileError::Cancelled)),
+        "{result:?}"
+    );
     assert_eq!(fake.listings(), 0);
 }
 
@@ -474,8 +502,14 @@ async fn two_creates_of_one_name_do_not_both_pass_the_check() {
     assert_eq!(fake.posts(), 1);
 
     // Other names, or other accounts, do not wait for each other.
-    assert!(!Arc::ptr_eq(&name_lock("race", "orders"), &name_lock("race", "billing")));
-    assert!(!Arc::ptr_eq(&name_lock("race", "orders"), &name_lock("race2", "orders")));
+    assert!(!Arc::ptr_eq(
+        &name_lock("race", "orders"),
+        &name_lock("race", "billing")
+    ));
+    assert!(!Arc::ptr_eq(
+        &name_lock("race", "orders"),
+        &name_lock("race2", "orders")
+    ));
 }
 
 #[test]
