@@ -330,7 +330,8 @@ fn import_commands(ids: &[String]) -> String {
         .join("\n")
 }
 
-const ADDRESS_NOTE: &str = "(Terraform shows this resource's address above this message.)";
+/// Where the resource's address is, for text that says "<this resource's address>".
+pub const ADDRESS_NOTE: &str = "(Terraform shows this resource's address above this message.)";
 
 impl<E: Display> ReconcileError<E> {
     /// The error as the user sees it, on the name attribute where the cluster is in question.
