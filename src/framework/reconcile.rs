@@ -74,6 +74,8 @@ pub struct Target {
     pub name_attr: String,
     /// Identifies the account (endpoint and user or project) for the per-name lock.
     pub account: String,
+    /// What the vendor calls what holds the clusters: "account", "project".
+    pub scope: String,
     /// Stop when the account already has a live cluster with the name (crash recovery). Off for
     /// accounts that reuse names on purpose; the listing is still taken to reconcile.
     pub refuse_existing: bool,
@@ -92,6 +94,7 @@ impl Target {
             name: name.to_string(),
             name_attr: name_attr.to_string(),
             account: account.to_string(),
+            scope: "account".to_string(),
             refuse_existing: true,
             existing_hint: None,
             find_hint: "the vendor's console".to_string(),
@@ -211,8 +214,10 @@ where
         if !sleep(target.settle, cancel).await {
             return Err(ReconcileError::Unverified {
                 unclear: err,
-                listing: "the operation was cancelled before the account could be listed"
-                    .to_string(),
+                listing: format!(
+                    "the operation was cancelled before the {} could be listed",
+                    target.scope
+                ),
             });
         }
         let after = match list().await {
@@ -226,7 +231,7 @@ where
             Err(list_err) => {
                 return Err(ReconcileError::Unverified {
                     unclear: err,
-                    listing: format!("listing the account's clusters failed: {list_err}"),
+                    listing: format!("listing the {}'s clusters failed: {list_err}", target.scope),
                 })
             }
         };
@@ -338,6 +343,7 @@ impl<E: Display> ReconcileError<E> {
     pub fn diagnostic(&self, target: &Target) -> Diagnostic {
         let noun = &target.noun;
         let name = &target.name;
+        let scope = &target.scope;
         let at = AttrPath::root(&target.name_attr);
         match self {
             ReconcileError::Cancelled => Diagnostic::error(
@@ -345,9 +351,9 @@ impl<E: Display> ReconcileError<E> {
                 format!("Nothing was sent: the create of {name:?} was cancelled while it waited for its turn."),
             ),
             ReconcileError::ListBefore(e) => Diagnostic::error(
-                format!("Listing the account's clusters failed before creating {noun} {name:?}"),
+                format!("Listing the {scope}'s clusters failed before creating {noun} {name:?}"),
                 format!(
-                    "Before a create the provider lists the account's clusters, to find one that an interrupted earlier create left behind. That listing failed, so nothing was created: {e}"
+                    "Before a create the provider lists the {scope}'s clusters, to find one that an interrupted earlier create left behind. That listing failed, so nothing was created: {e}"
                 ),
             ),
             ReconcileError::Exists { ids } => {
@@ -362,13 +368,13 @@ impl<E: Display> ReconcileError<E> {
                     ),
                 };
                 let mut detail = format!(
-                    "The account already has {has}, but this resource has no id in Terraform's state. That is what a create leaves behind when the provider or Terraform is stopped before the new id reaches state, so nothing was created now, to avoid a second cluster. {advice}\n\n{ADDRESS_NOTE}"
+                    "The {scope} already has {has}, but this resource has no id in Terraform's state. That is what a create leaves behind when the provider or Terraform is stopped before the new id reaches state, so nothing was created now, to avoid a second cluster. {advice}\n\n{ADDRESS_NOTE}"
                 );
                 if let Some(hint) = &target.existing_hint {
                     detail.push_str("\n\n");
                     detail.push_str(hint);
                 }
-                Diagnostic::error(format!("{noun} {name:?} already exists"), detail).at(at)
+                Diagnostic::error(format!("{noun} named {name:?} already exists"), detail).at(at)
             }
             ReconcileError::Create(e) => {
                 Diagnostic::error(format!("Creating {noun} {name:?} failed"), e.to_string())
@@ -376,7 +382,7 @@ impl<E: Display> ReconcileError<E> {
             ReconcileError::Several { ids, unclear } => Diagnostic::error(
                 format!("{noun} {name:?}: the create's outcome is unclear and several clusters match"),
                 format!(
-                    "The create request got no usable answer ({unclear}), and the account now has {} new clusters named {name:?} (ids {}): a repeated request or another client created more than one. Terraform's state has none of them for this resource. Import the one it should manage, and delete the others:\n\n{}\n\n{ADDRESS_NOTE}",
+                    "The create request got no usable answer ({unclear}), and the {scope} now has {} new clusters named {name:?} (ids {}): a repeated request or another client created more than one. Terraform's state has none of them for this resource. Import the one it should manage, and delete the others:\n\n{}\n\n{ADDRESS_NOTE}",
                     ids.len(),
                     ids.join(", "),
                     import_commands(ids)
@@ -386,7 +392,7 @@ impl<E: Display> ReconcileError<E> {
             ReconcileError::GaveUp { sends, last } => Diagnostic::error(
                 format!("{noun} {name:?} could not be created"),
                 format!(
-                    "{sends} create requests got no usable answer (the last: {last}), and listing the account after each showed no new cluster named {name:?}. Check the account ({}) for a cluster with this name before applying again; if one appears, import it instead of creating another:\n\n  terraform import {ADDRESS} <its id>\n\n{ADDRESS_NOTE}",
+                    "{sends} create requests got no usable answer (the last: {last}), and listing the {scope} after each showed no new cluster named {name:?}. Check the {scope} ({}) for a cluster with this name before applying again; if one appears, import it instead of creating another:\n\n  terraform import {ADDRESS} <its id>\n\n{ADDRESS_NOTE}",
                     target.find_hint
                 ),
             )
@@ -400,7 +406,7 @@ impl<E: Display> ReconcileError<E> {
                 Diagnostic::error(
                     format!("{noun} {name:?} may exist"),
                     format!(
-                        "The create request got no usable answer ({unclear}), so the API may have created the cluster, and {listing}. Terraform's state has no id for it. Look for a cluster named {name:?} in the account ({}); if it exists, import it before applying again:\n\n  terraform import {ADDRESS} <its id>\n\n{again} {ADDRESS_NOTE}",
+                        "The create request got no usable answer ({unclear}), so the API may have created the cluster, and {listing}. Terraform's state has no id for it. Look for a cluster named {name:?} in the {scope} ({}); if it exists, import it before applying again:\n\n  terraform import {ADDRESS} <its id>\n\n{again} {ADDRESS_NOTE}",
                         target.find_hint
                     ),
                 )

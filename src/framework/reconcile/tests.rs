@@ -360,7 +360,7 @@ async fn an_existing_cluster_with_the_name_stops_the_create() {
     );
     assert_eq!(fake.posts(), 0);
     let d = err.diagnostic(&t);
-    assert_eq!(d.summary, "Test cluster \"orders\" already exists");
+    assert_eq!(d.summary, "Test cluster named \"orders\" already exists");
     assert_eq!(d.path, Some(AttrPath::root("cluster_name")));
     for needle in [
         "a cluster named \"orders\" (id old-1)",

@@ -119,6 +119,7 @@ async fn create_once(
 /// name, so there is no setting to allow one.
 fn create_target(client: &CssClient, body: &CreateCluster) -> Target {
     Target {
+        scope: "project".to_string(),
         find_hint: "the CSS console of the project".to_string(),
         ..Target::new("CSS cluster", &body.cluster.name, "name", &client.account())
     }
@@ -589,7 +590,7 @@ mod tests {
         let err = create(&client, "es-orders").await.unwrap_err();
         let body = body("es-orders");
         let d = err.diagnostic(&create_target(&client, &body));
-        assert_eq!(d.summary, "CSS cluster \"es-orders\" already exists");
+        assert_eq!(d.summary, "CSS cluster named \"es-orders\" already exists");
         assert_eq!(d.path, Some(AttrPath::root("name")));
         assert!(d
             .detail

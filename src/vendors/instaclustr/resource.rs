@@ -534,7 +534,10 @@ mod tests {
         let err = create(&client, "orders", false).await.unwrap_err();
         let body = body("orders");
         let d = err.diagnostic(&create_target(&client, &body, false));
-        assert_eq!(d.summary, "Instaclustr cluster \"orders\" already exists");
+        assert_eq!(
+            d.summary,
+            "Instaclustr cluster named \"orders\" already exists"
+        );
         assert!(
             d.detail
                 .contains("terraform import <this resource's address> left-1"),
