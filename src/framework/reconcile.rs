@@ -336,7 +336,7 @@ fn import_commands(ids: &[String]) -> String {
 }
 
 /// Where the resource's address is, for text that says "<this resource's address>".
-pub const ADDRESS_NOTE: &str = "(Terraform shows this resource's address above this message.)";
+pub const ADDRESS_NOTE: &str = "(Terraform shows this resource's address above this message, after \"with\"; Terraform 0.13 shows its type and name in the \"in resource\" line.)";
 
 impl<E: Display> ReconcileError<E> {
     /// The error as the user sees it, on the name attribute where the cluster is in question.
