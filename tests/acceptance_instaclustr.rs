@@ -1396,3 +1396,38 @@ fn duplicate_names_can_be_allowed_from_the_environment() {
         },
     );
 }
+
+/// Two resources of one configuration with the same `cluster_name`, created in parallel by one
+/// provider process: their creates take turns, so the second sees the first one's cluster and
+/// stops with its id instead of creating another.
+#[test]
+fn two_resources_with_one_name_do_not_both_create() {
+    for_each_terraform(
+        "two_resources_with_one_name_do_not_both_create",
+        |tf, sim, wd| {
+            let name = "cf_acc_same_name";
+            let one = ClusterCfg::new(name).hcl();
+            let hcl = format!(
+                "{}\n{}",
+                main_tf(&ProviderCfg::for_sim(sim), Some(&ClusterCfg::new(name))),
+                one.replace("\"test\"", "\"twin\"")
+            );
+            init_with(wd, &hcl);
+            let out = wd.apply();
+            out.assert_failure();
+            let live = sim.instaclustr_live_clusters();
+            assert_eq!(live.len(), 1, "{tf}: {live:#?}");
+            let id = live[0]["id"].as_str().unwrap_or_default();
+            let flat = out.flat();
+            assert!(
+                flat.contains(&format!("named \"{name}\" already exists"))
+                    && flat.contains(&format!("terraform import <this resource's address> {id}")),
+                "{tf}:\n{}",
+                out.describe()
+            );
+            assert_eq!(create_posts(sim).len(), 1, "{tf}: {:#}", sim.requests());
+            wd.destroy().assert_success();
+            assert_no_live_clusters(sim, tf);
+        },
+    );
+}
