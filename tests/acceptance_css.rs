@@ -845,3 +845,277 @@ fn credentials_token_env_and_secrecy() {
         assert_nothing_left(sim, tf);
     });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Creates whose answer is lost, and clusters left by an interrupted create
+// ---------------------------------------------------------------------------------------------
+
+/// The create requests the provider sent, as `METHOD path status` lines.
+fn create_posts(sim: &Sim) -> Vec<String> {
+    requests(sim, "css")
+        .into_iter()
+        .filter(|r| r.starts_with(&format!("POST /v1.0/{PROJECT}/clusters ")))
+        .collect()
+}
+
+/// The project's cluster listings the provider sent.
+fn listings(sim: &Sim) -> usize {
+    requests(sim, "css")
+        .iter()
+        .filter(|r| r.starts_with(&format!("GET /v1.0/{PROJECT}/clusters ")))
+        .count()
+}
+
+/// A fault on the next create request only.
+fn create_fault(kind: Value) -> Value {
+    let mut fault = json!({"vendor": "css", "method": "POST", "path_contains": "/clusters"});
+    if let (Some(f), Value::Object(k)) = (fault.as_object_mut(), kind) {
+        f.extend(k);
+    }
+    fault
+}
+
+/// After a create whose answer was unclear: exactly one cluster of the name, its id in state,
+/// an empty plan, and nothing left after destroy.
+#[track_caller]
+fn assert_one_cluster_then_clean_up(tf: &Terraform, sim: &Sim, wd: &Workdir, name: &str) {
+    let named: Vec<Value> = clusters(sim)
+        .into_iter()
+        .filter(|c| c["name"] == name)
+        .collect();
+    assert_eq!(
+        named.len(),
+        1,
+        "{tf}: expected one cluster {name:?}: {named:#?}"
+    );
+    assert_eq!(state_id(wd), named[0]["id"].as_str().unwrap_or(""), "{tf}");
+    wd.plan().assert_no_changes();
+    wd.destroy().assert_success();
+    assert_nothing_left(sim, tf);
+}
+
+/// CSS creates the cluster, then answers 503 (a), or closes the connection without an answer
+/// (b): the provider finds the new cluster in the project's list and adopts it. Needs the
+/// simulator's `act` faults.
+#[test]
+fn a_create_whose_answer_is_lost_after_acting_is_adopted() {
+    for_each_terraform(
+        "a_create_whose_answer_is_lost_after_acting_is_adopted",
+        |tf, sim, wd| {
+            let provider = ProviderCfg::for_sim(sim);
+            for (name, kind) in [
+                ("es-acc-acted-503", json!({"status": 503, "act": true})),
+                ("es-acc-acted-drop", json!({"act": true, "drop": true})),
+            ] {
+                init_with(wd, &main_tf(&provider, Some(&ClusterCfg::new(name))));
+                sim.clear_requests();
+                sim.inject_fault(create_fault(kind));
+                let out = wd.apply();
+                out.assert_success();
+                assert!(
+                    out.flat().contains("the cluster was found"),
+                    "{tf}: no warning about the adopted cluster:\n{}",
+                    out.describe()
+                );
+                assert_eq!(
+                    create_posts(sim).len(),
+                    1,
+                    "{tf}: {:#?}",
+                    requests(sim, "css")
+                );
+                assert_one_cluster_then_clean_up(tf, sim, wd, name);
+            }
+        },
+    );
+}
+
+/// (c) A 503 that created nothing: the list shows no new cluster, the create is sent again,
+/// and there is one cluster.
+#[test]
+fn a_create_answered_503_without_acting_is_sent_again() {
+    for_each_terraform(
+        "a_create_answered_503_without_acting_is_sent_again",
+        |tf, sim, wd| {
+            let name = "es-acc-plain-503";
+            init_with(
+                wd,
+                &main_tf(&ProviderCfg::for_sim(sim), Some(&ClusterCfg::new(name))),
+            );
+            sim.clear_requests();
+            sim.inject_fault(create_fault(json!({"status": 503})));
+            wd.apply().assert_success();
+            let posts = create_posts(sim);
+            assert_eq!(posts.len(), 2, "{tf}: {posts:#?}");
+            assert!(posts[0].ends_with(" 503"), "{tf}: {posts:#?}");
+            assert_eq!(listings(sim), 2, "{tf}: {:#?}", requests(sim, "css"));
+            assert_one_cluster_then_clean_up(tf, sim, wd, name);
+        },
+    );
+}
+
+/// Creates the cluster `ClusterCfg::new(name)` describes straight through the CSS API, as a
+/// provider killed before the id reached state leaves it; returns its id.
+fn create_behind_terraforms_back(sim: &Sim, name: &str) -> String {
+    let token = fetch_token(sim);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let body = json!({"cluster": {
+        "name": name,
+        "instanceNum": 2,
+        "instance": {
+            "flavorRef": "ess.spec-4u8g",
+            "volume": {"volume_type": "HIGH", "size": 40},
+            "nics": {"vpcId": "vpc-acc", "netId": "subnet-acc", "securityGroupId": "sg-acc"}
+        },
+        "datastore": {"type": "elasticsearch", "version": "7.10.2"},
+        "httpsEnable": false,
+        "authorityEnable": false
+    }});
+    let url = format!("{}/v1.0/{PROJECT}/clusters", sim.vendor_url("css"));
+    let created: Value = rt.block_on(async {
+        let resp = reqwest::Client::new()
+            .post(&url)
+            .header("X-Auth-Token", token)
+            .json(&body)
+            .send()
+            .await
+            .expect("create request");
+        assert!(
+            resp.status().is_success(),
+            "direct create: {}",
+            resp.status()
+        );
+        resp.json().await.expect("create answer")
+    });
+    created["cluster"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id in {created}"))
+        .to_owned()
+}
+
+/// (d) Crash recovery: a cluster with the planned name but no id in state stops the create on
+/// `name` with its id and the import command, and nothing is sent; after the import the apply
+/// succeeds with that cluster.
+#[test]
+fn a_cluster_left_by_an_interrupted_create_is_imported_not_duplicated() {
+    for_each_terraform(
+        "a_cluster_left_by_an_interrupted_create_is_imported_not_duplicated",
+        |tf, sim, wd| {
+            let name = "es-acc-left-behind";
+            let left = create_behind_terraforms_back(sim, name);
+            init_with(
+                wd,
+                &main_tf(&ProviderCfg::for_sim(sim), Some(&ClusterCfg::new(name))),
+            );
+            sim.clear_requests();
+            let out = wd.apply();
+            out.assert_failure();
+            let flat = out.flat();
+            for needle in [
+                format!("CSS cluster named \"{name}\" already exists"),
+                format!("terraform import <this resource's address> {left}"),
+                format!("id = \"{left}\""),
+                // The diagnostic is attached to the resource's name.
+                format!("name = \"{name}\""),
+            ] {
+                assert!(
+                    flat.contains(needle.as_str()),
+                    "{tf}: {needle:?} missing:\n{}",
+                    out.describe()
+                );
+            }
+            assert!(
+                create_posts(sim).is_empty(),
+                "{tf}: {:#?}",
+                requests(sim, "css")
+            );
+            assert!(
+                wd.state_instance(ADDR).is_none(),
+                "{tf}: state holds {ADDR}"
+            );
+
+            wd.import(ADDR, &left).assert_success();
+            wd.apply().assert_success();
+            assert_eq!(state_id(wd), left, "{tf}");
+            wd.plan().assert_no_changes();
+            assert!(
+                create_posts(sim).is_empty(),
+                "{tf}: {:#?}",
+                requests(sim, "css")
+            );
+            wd.destroy().assert_success();
+            assert_nothing_left(sim, tf);
+        },
+    );
+}
+
+/// An API without the list endpoint (here: its list answers 404): the create goes ahead without
+/// the duplicate check. When such a create's answer is lost, nothing can be reconciled: the
+/// apply fails saying the cluster may exist and how to import it; the next apply (with the list
+/// back) names the cluster, and after the import all is well.
+#[test]
+fn without_a_cluster_list_a_lost_answer_may_exist() {
+    for_each_terraform(
+        "without_a_cluster_list_a_lost_answer_may_exist",
+        |tf, sim, wd| {
+            let provider = ProviderCfg::for_sim(sim);
+            let list_missing = json!({
+                "vendor": "css", "method": "GET", "path_contains": "/clusters", "status": 404,
+                "body": {"errCode": "CSS.0001", "externalMessage": "no such endpoint"}
+            });
+
+            let name = "es-acc-nolist";
+            init_with(wd, &main_tf(&provider, Some(&ClusterCfg::new(name))));
+            sim.inject_fault(list_missing.clone());
+            wd.apply().assert_success();
+            wd.destroy().assert_success();
+
+            let name = "es-acc-nolist-lost";
+            init_with(wd, &main_tf(&provider, Some(&ClusterCfg::new(name))));
+            sim.clear_requests();
+            sim.inject_fault(list_missing);
+            sim.inject_fault(create_fault(json!({"status": 503, "act": true})));
+            let out = wd.apply();
+            out.assert_failure();
+            let flat = out.flat();
+            for needle in [
+                format!("CSS cluster \"{name}\" may exist"),
+                "it answered HTTP 404".to_owned(),
+                "terraform import <this resource's address> <its id>".to_owned(),
+            ] {
+                assert!(
+                    flat.contains(needle.as_str()),
+                    "{tf}: {needle:?} missing:\n{}",
+                    out.describe()
+                );
+            }
+            assert_eq!(
+                create_posts(sim).len(),
+                1,
+                "{tf}: {:#?}",
+                requests(sim, "css")
+            );
+            let made: Vec<Value> = clusters(sim)
+                .into_iter()
+                .filter(|c| c["name"] == name)
+                .collect();
+            assert_eq!(made.len(), 1, "{tf}: {made:#?}");
+            let id = made[0]["id"].as_str().unwrap_or_default().to_owned();
+
+            let out = wd.apply();
+            out.assert_failure();
+            assert!(
+                out.flat()
+                    .contains(&format!("terraform import <this resource's address> {id}")),
+                "{tf}:\n{}",
+                out.describe()
+            );
+            wd.import(ADDR, &id).assert_success();
+            wd.apply().assert_success();
+            wd.destroy().assert_success();
+            assert_nothing_left(sim, tf);
+        },
+    );
+}

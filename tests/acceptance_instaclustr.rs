@@ -1090,3 +1090,344 @@ fn a_failed_apply_after_import_keeps_the_import_rule() {
         },
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Creates whose answer is lost, and clusters left by an interrupted create
+// ---------------------------------------------------------------------------------------------
+
+/// The create requests the provider sent.
+fn create_posts(sim: &Sim) -> Vec<Value> {
+    sim.vendor_requests("instaclustr")
+        .into_iter()
+        .filter(|r| r["method"] == "POST" && r["path"].as_str().unwrap_or("").contains("extended"))
+        .collect()
+}
+
+/// After a create whose answer was unclear: the apply succeeded with exactly one live cluster
+/// of the name, whose id is in state; the plan is empty and destroy leaves nothing.
+#[track_caller]
+fn assert_one_cluster_then_clean_up(tf: &Terraform, sim: &Sim, wd: &Workdir, name: &str) {
+    let live: Vec<Value> = sim
+        .instaclustr_live_clusters()
+        .into_iter()
+        .filter(|c| c["clusterName"] == name)
+        .collect();
+    assert_eq!(
+        live.len(),
+        1,
+        "{tf}: expected one cluster {name:?}: {live:#?}"
+    );
+    assert_eq!(state_id(wd), live[0]["id"].as_str().unwrap_or(""), "{tf}");
+    wd.plan().assert_no_changes();
+    wd.destroy().assert_success();
+    assert_no_live_clusters(sim, tf);
+}
+
+/// (a) The API creates the cluster and then answers 503: the provider finds the new cluster in
+/// the account's list and adopts it instead of failing or creating a second one. Needs the
+/// simulator's `act` faults.
+#[test]
+fn a_create_answered_503_after_acting_is_adopted() {
+    for_each_terraform(
+        "a_create_answered_503_after_acting_is_adopted",
+        |tf, sim, wd| {
+            let cluster = ClusterCfg::new("cf_acc_acted_503");
+            init_with(wd, &main_tf(&ProviderCfg::for_sim(sim), Some(&cluster)));
+            sim.inject_fault(json!({
+                "vendor": "instaclustr", "method": "POST", "path_contains": "extended",
+                "status": 503, "act": true
+            }));
+            let out = wd.apply();
+            out.assert_success();
+            assert!(
+                out.flat().contains("the cluster was found"),
+                "{tf}: no warning about the adopted cluster:\n{}",
+                out.describe()
+            );
+            assert_eq!(create_posts(sim).len(), 1, "{tf}: {:#}", sim.requests());
+            assert_one_cluster_then_clean_up(tf, sim, wd, "cf_acc_acted_503");
+        },
+    );
+}
+
+/// (b) The API creates the cluster and closes the connection without an answer: adopted too.
+/// Needs the simulator's `act` + `drop` faults.
+#[test]
+fn a_create_answer_dropped_after_acting_is_adopted() {
+    for_each_terraform(
+        "a_create_answer_dropped_after_acting_is_adopted",
+        |tf, sim, wd| {
+            let cluster = ClusterCfg::new("cf_acc_acted_drop");
+            init_with(wd, &main_tf(&ProviderCfg::for_sim(sim), Some(&cluster)));
+            sim.inject_fault(json!({
+                "vendor": "instaclustr", "method": "POST", "path_contains": "extended",
+                "act": true, "drop": true
+            }));
+            wd.apply().assert_success();
+            assert_eq!(create_posts(sim).len(), 1, "{tf}: {:#}", sim.requests());
+            assert_one_cluster_then_clean_up(tf, sim, wd, "cf_acc_acted_drop");
+        },
+    );
+}
+
+/// A success answer whose body cannot be read (the simulator acted, then garbled the body):
+/// the id is lost, and found in the list.
+#[test]
+fn a_create_answered_with_an_unreadable_body_is_adopted() {
+    for_each_terraform(
+        "a_create_answered_with_an_unreadable_body_is_adopted",
+        |tf, sim, wd| {
+            let cluster = ClusterCfg::new("cf_acc_garbled");
+            init_with(wd, &main_tf(&ProviderCfg::for_sim(sim), Some(&cluster)));
+            sim.inject_fault(json!({
+                "vendor": "instaclustr", "method": "POST", "path_contains": "extended",
+                "garble": "invalid"
+            }));
+            wd.apply().assert_success();
+            assert_eq!(create_posts(sim).len(), 1, "{tf}: {:#}", sim.requests());
+            assert_one_cluster_then_clean_up(tf, sim, wd, "cf_acc_garbled");
+        },
+    );
+}
+
+/// (c) A 503 that created nothing: the list shows no new cluster, so the create is sent again,
+/// and there is one cluster.
+#[test]
+fn a_create_answered_503_without_acting_is_sent_again() {
+    for_each_terraform(
+        "a_create_answered_503_without_acting_is_sent_again",
+        |tf, sim, wd| {
+            let cluster = ClusterCfg::new("cf_acc_plain_503");
+            init_with(wd, &main_tf(&ProviderCfg::for_sim(sim), Some(&cluster)));
+            sim.inject_fault(json!({
+                "vendor": "instaclustr", "method": "POST", "path_contains": "extended",
+                "status": 503
+            }));
+            wd.apply().assert_success();
+            let posts = create_posts(sim);
+            assert_eq!(posts.len(), 2, "{tf}: {posts:#?}");
+            assert_eq!(posts[0]["status"], 503, "{tf}: {posts:#?}");
+            // One listing before the create, one after its 503.
+            let lists = sim
+                .vendor_requests("instaclustr")
+                .into_iter()
+                .filter(|r| r["method"] == "GET" && r["path"] == "/provisioning/v1")
+                .count();
+            assert_eq!(lists, 2, "{tf}: {:#}", sim.requests());
+            assert_one_cluster_then_clean_up(tf, sim, wd, "cf_acc_plain_503");
+        },
+    );
+}
+
+/// The body the provider sends for `ClusterCfg::new(name)`, for creating "its" cluster behind
+/// Terraform's back.
+fn create_body(name: &str) -> Value {
+    json!({
+        "clusterName": name,
+        "bundles": [{"bundle": "APACHE_CASSANDRA", "version": "4.0.1"}],
+        "provider": {"name": "AWS_VPC"},
+        "slaTier": "NON_PRODUCTION",
+        "nodeSize": NODE_SIZE,
+        "dataCentre": "US_WEST_2",
+        "clusterNetwork": "10.224.0.0/12",
+        "privateNetworkCluster": false,
+        "pciCompliantCluster": false
+    })
+}
+
+/// (d) Crash recovery: a provider killed mid-create left a cluster with the planned name and
+/// no id in state. The next apply creates nothing and fails on `cluster_name` with the cluster's
+/// id and the import command; after that import the apply succeeds. With
+/// `allow_duplicate_cluster_names = true` another configuration creates a second cluster.
+#[test]
+fn a_cluster_left_by_an_interrupted_create_is_imported_not_duplicated() {
+    for_each_terraform(
+        "a_cluster_left_by_an_interrupted_create_is_imported_not_duplicated",
+        |tf, sim, wd| {
+            let name = "cf_acc_left_behind";
+            let (status, created) = sim.instaclustr_api(
+                reqwest::Method::POST,
+                "/provisioning/v1/extended/",
+                Some(create_body(name)),
+            );
+            assert!(
+                status < 300,
+                "{tf}: direct create answered {status}: {created}"
+            );
+            let left = created["id"].as_str().expect("id").to_owned();
+            wait_until(Duration::from_secs(60), "the left cluster to run", || {
+                (sim.instaclustr_cluster(&left)
+                    .map(|c| status_of(&c).to_owned())
+                    == Some("RUNNING".to_owned()))
+                .then_some(())
+            });
+
+            let provider = ProviderCfg::for_sim(sim);
+            let cluster = ClusterCfg::new(name);
+            let config = main_tf(&provider, Some(&cluster));
+            init_with(wd, &config);
+            sim.clear_requests();
+            let out = wd.apply();
+            out.assert_failure();
+            let flat = out.flat();
+            for needle in [
+                format!("Instaclustr cluster named \"{name}\" already exists"),
+                format!("terraform import <this resource's address> {left}"),
+                format!("id = \"{left}\""),
+                "allow_duplicate_cluster_names".to_owned(),
+                // The diagnostic is attached to the resource's cluster_name.
+                "cluster_name".to_owned(),
+            ] {
+                assert!(
+                    flat.contains(needle.as_str()),
+                    "{tf}: {needle:?} missing:\n{}",
+                    out.describe()
+                );
+            }
+            assert!(
+                create_posts(sim).is_empty(),
+                "{tf}: a create was sent: {:#}",
+                sim.requests()
+            );
+            assert!(
+                wd.state_instance(ADDR).is_none(),
+                "{tf}: state holds {ADDR}"
+            );
+            assert_eq!(sim.instaclustr_live_clusters().len(), 1, "{tf}");
+
+            // What the diagnostic says to do.
+            wd.import(ADDR, &left).assert_success();
+            wd.apply().assert_success();
+            assert_eq!(state_id(wd), left, "{tf}");
+            wd.plan().assert_no_changes();
+            assert!(create_posts(sim).is_empty(), "{tf}: {:#}", sim.requests());
+
+            // An account that reuses names on purpose.
+            let twin = Workdir::new(tf, &[PROVIDER]);
+            let allowing = config.replace(
+                "provider \"instaclustr\" {\n",
+                "provider \"instaclustr\" {\n  allow_duplicate_cluster_names = true\n",
+            );
+            init_with(&twin, &allowing);
+            sim.clear_requests();
+            assert_second_cluster_created(tf, sim, &twin, &twin.apply(), name, &left);
+            if twin.state_instance(ADDR).is_some() {
+                twin.destroy().assert_success();
+            }
+            wd.destroy().assert_success();
+            assert_no_live_clusters(sim, tf);
+        },
+    );
+}
+
+/// With duplicate names allowed, an apply next to a cluster of the same name (`left`) sends its
+/// create. Nothing says the real API refuses a name twice (api-facts), so it makes a second one;
+/// a simulator that refuses duplicate names itself (409) shows that the request still went out,
+/// with the API's own refusal rather than the provider's import advice.
+#[track_caller]
+fn assert_second_cluster_created(
+    tf: &Terraform,
+    sim: &Sim,
+    wd: &Workdir,
+    out: &support::TfOutput,
+    name: &str,
+    left: &str,
+) {
+    let posts = create_posts(sim);
+    assert_eq!(
+        posts.len(),
+        1,
+        "{tf}: the create was not sent: {:#}",
+        sim.requests()
+    );
+    if posts[0]["status"] == 409 {
+        eprintln!(
+            "NOTE: {tf}: the simulator refuses a second cluster named {name:?} (409), so only \
+             the sending of the create is checked"
+        );
+        out.assert_failure();
+        assert!(out.flat().contains("HTTP 409"), "{tf}:\n{}", out.describe());
+        assert!(
+            !out.flat().contains("terraform import"),
+            "{tf}: the provider refused instead of the API:\n{}",
+            out.describe()
+        );
+        return;
+    }
+    out.assert_success();
+    let second = state_id(wd);
+    assert_ne!(second, left, "{tf}");
+    let named: Vec<Value> = sim
+        .instaclustr_live_clusters()
+        .into_iter()
+        .filter(|c| c["clusterName"] == name)
+        .collect();
+    assert_eq!(named.len(), 2, "{tf}: {named:#?}");
+}
+
+/// `IC_ALLOW_DUPLICATE_CLUSTER_NAMES` is an equal source of the setting.
+#[test]
+fn duplicate_names_can_be_allowed_from_the_environment() {
+    for_each_terraform(
+        "duplicate_names_can_be_allowed_from_the_environment",
+        |tf, sim, wd| {
+            let name = "cf_acc_env_dupes";
+            let (status, body) = sim.instaclustr_api(
+                reqwest::Method::POST,
+                "/provisioning/v1/extended/",
+                Some(create_body(name)),
+            );
+            assert!(status < 300, "{tf}: {status} {body}");
+            let config = main_tf(&ProviderCfg::for_sim(sim), Some(&ClusterCfg::new(name)));
+            let wd_env =
+                Workdir::new(tf, &[PROVIDER]).with_env("IC_ALLOW_DUPLICATE_CLUSTER_NAMES", "true");
+            init_with(&wd_env, &config);
+            let left = body["id"].as_str().unwrap_or_default().to_owned();
+            sim.clear_requests();
+            assert_second_cluster_created(tf, sim, &wd_env, &wd_env.apply(), name, &left);
+            if wd_env.state_instance(ADDR).is_some() {
+                wd_env.destroy().assert_success();
+            }
+
+            init_with(wd, &config);
+            let out = wd.apply();
+            out.assert_failure();
+            out.assert_contains("already exists");
+        },
+    );
+}
+
+/// Two resources of one configuration with the same `cluster_name`, created in parallel by one
+/// provider process: their creates take turns, so the second sees the first one's cluster and
+/// stops with its id instead of creating another.
+#[test]
+fn two_resources_with_one_name_do_not_both_create() {
+    for_each_terraform(
+        "two_resources_with_one_name_do_not_both_create",
+        |tf, sim, wd| {
+            let name = "cf_acc_same_name";
+            let one = ClusterCfg::new(name).hcl();
+            let hcl = format!(
+                "{}\n{}",
+                main_tf(&ProviderCfg::for_sim(sim), Some(&ClusterCfg::new(name))),
+                one.replace("\"test\"", "\"twin\"")
+            );
+            init_with(wd, &hcl);
+            let out = wd.apply();
+            out.assert_failure();
+            let live = sim.instaclustr_live_clusters();
+            assert_eq!(live.len(), 1, "{tf}: {live:#?}");
+            let id = live[0]["id"].as_str().unwrap_or_default();
+            let flat = out.flat();
+            assert!(
+                flat.contains(&format!("named \"{name}\" already exists"))
+                    && flat.contains(&format!("terraform import <this resource's address> {id}")),
+                "{tf}:\n{}",
+                out.describe()
+            );
+            assert_eq!(create_posts(sim).len(), 1, "{tf}: {:#}", sim.requests());
+            wd.destroy().assert_success();
+            assert_no_live_clusters(sim, tf);
+        },
+    );
+}

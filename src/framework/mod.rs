@@ -20,6 +20,7 @@ pub mod model;
 pub mod plan;
 pub mod poll;
 pub mod private;
+pub mod reconcile;
 pub mod resource;
 pub mod schema;
 pub mod server;

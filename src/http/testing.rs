@@ -40,6 +40,8 @@ pub(crate) struct Reply {
     pub body: String,
     /// Wait this long before answering (timeouts, in-flight cancellation).
     pub delay: Duration,
+    /// Close the connection instead of answering (an answer lost after the request arrived).
+    pub hang_up: bool,
 }
 
 impl Reply {
@@ -49,6 +51,15 @@ impl Reply {
             headers: Vec::new(),
             body: String::new(),
             delay: Duration::ZERO,
+            hang_up: false,
+        }
+    }
+
+    /// Reads the request, then closes the connection without a word.
+    pub fn hang_up() -> Self {
+        Reply {
+            hang_up: true,
+            ..Reply::status(500)
         }
     }
 
@@ -186,6 +197,9 @@ async fn serve_one(
     let reply = handler(&recorded, index);
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
+    }
+    if reply.hang_up {
+        return Ok(());
     }
     let reason = reqwest::StatusCode::from_u16(reply.status)
         .ok()

@@ -13,4 +13,5 @@ provider "instaclustr" {
   # api_key        = var.instaclustr_key    # or IC_API_KEY
   # api_hostname   = "https://api.instaclustr.com"
   request_interval = "2.5s"
+  # allow_duplicate_cluster_names = true   # only for accounts that reuse names
 }

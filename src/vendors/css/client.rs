@@ -19,6 +19,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use super::token::{redact, AuthError, Secret, TokenSource};
+use crate::framework::reconcile::{import_advice, CreateFailure, ADDRESS, ADDRESS_NOTE};
 use crate::http::path::{addressable, decode_failure, segment};
 use crate::http::{
     lenient, secrets, HttpClient, HttpError, HttpResponse, RetryPolicy, TransportKind,
@@ -390,11 +391,7 @@ pub enum ApiError {
     NotFound,
 
     /// CSS.5050 / CSS.1102.
-    #[error(
-        "a CSS cluster named {name:?} already exists in this project ({code}): choose another \
-         name, or bring the existing cluster under Terraform with `terraform import`{}",
-        existing_suffix(existing)
-    )]
+    #[error("{}", name_exists_text(name, code, existing))]
     NameExists {
         name: String,
         code: String,
@@ -439,11 +436,15 @@ fn code_suffix(code: &Option<String>) -> String {
     code.as_ref().map(|c| format!(", {c}")).unwrap_or_default()
 }
 
-fn existing_suffix(existing: &Option<String>) -> String {
-    existing
-        .as_ref()
-        .map(|id| format!(" (its id is {id})"))
-        .unwrap_or_default()
+fn name_exists_text(name: &str, code: &str, existing: &Option<String>) -> String {
+    let advice = match existing {
+        Some(id) => format!("(its id is {id}):\n\n{}", import_advice(id)),
+        None => format!("with\n\n  terraform import {ADDRESS} <its id>"),
+    };
+    format!(
+        "a CSS cluster named {name:?} already exists in this project ({code}): choose another \
+         name, or bring the existing cluster under Terraform {advice}\n\n{ADDRESS_NOTE}"
+    )
 }
 
 fn unauthorized_text(renewable: bool) -> &'static str {
@@ -507,6 +508,36 @@ impl ApiError {
     }
 }
 
+/// A create whose answer is a 5xx, a timeout, a connection lost after sending, or a success
+/// without a usable id may have made the cluster. A 4xx (a name collision included), a refused
+/// connection or a token problem did not.
+impl CreateFailure for ApiError {
+    fn may_have_acted(&self) -> bool {
+        match self {
+            ApiError::Server { status, .. } => *status >= 500,
+            ApiError::Decode(_) => true,
+            other => sent_without_answer(other),
+        }
+    }
+}
+
+/// The project's clusters, or word that this API has no listing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClusterList {
+    Clusters(Vec<ClusterDetail>),
+    /// The list endpoint answered `status`, a refusal that no retry or credential changes.
+    NotOffered {
+        status: u16,
+    },
+}
+
+/// Whether a list answer says the endpoint is missing here rather than that the call failed:
+/// a 4xx other than the credential ones and the transient ones, or 501.
+fn listing_not_offered(status: StatusCode) -> bool {
+    status == StatusCode::NOT_IMPLEMENTED
+        || (status.is_client_error() && !matches!(status.as_u16(), 401 | 403 | 408 | 429))
+}
+
 /// Result of a delete request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeleteOutcome {
@@ -566,7 +597,9 @@ impl CssClient {
     }
 
     /// `POST /v1.0/{project_id}/clusters` → the new cluster's id. Never repeated after a 5xx
-    /// or a timeout (it could create twice). A name collision becomes
+    /// or a timeout (it could create twice): such an unclear outcome is
+    /// [`CreateFailure::may_have_acted`], and the resource reconciles it against
+    /// [`Self::list_clusters_if_offered`]. A name collision becomes
     /// [`ApiError::NameExists`], with the existing cluster's id when a listing finds it.
     pub async fn create_cluster(
         &self,
@@ -633,6 +666,33 @@ impl CssClient {
         &self,
         cancel: &CancellationToken,
     ) -> Result<Vec<ClusterDetail>, ApiError> {
+        self.list_pages(cancel)
+            .await?
+            .map_err(|(_, response)| status_error(&response))
+    }
+
+    /// Like [`Self::list_clusters`], but an API without the list endpoint (its first page
+    /// answers 404, 405, 501 or another lasting 4xx) is [`ClusterList::NotOffered`], not an error.
+    pub async fn list_clusters_if_offered(
+        &self,
+        cancel: &CancellationToken,
+    ) -> Result<ClusterList, ApiError> {
+        match self.list_pages(cancel).await? {
+            Ok(all) => Ok(ClusterList::Clusters(all)),
+            Err((0, response)) if listing_not_offered(response.status) => {
+                Ok(ClusterList::NotOffered {
+                    status: response.status.as_u16(),
+                })
+            }
+            Err((_, response)) => Err(status_error(&response)),
+        }
+    }
+
+    /// Every page, or the first answer that was not a success with the page it answered.
+    async fn list_pages(
+        &self,
+        cancel: &CancellationToken,
+    ) -> Result<Result<Vec<ClusterDetail>, (usize, HttpResponse)>, ApiError> {
         let path = self.clusters_path();
         let mut all = Vec::new();
         for page in 0..MAX_PAGES {
@@ -650,7 +710,7 @@ impl CssClient {
                 )
                 .await?;
             if !response.is_success() {
-                return Err(status_error(&response));
+                return Ok(Err((page, response)));
             }
             let list: ListResponse = response.json().map_err(|err| decode_error("list", &err))?;
             let got = list.clusters.len();
@@ -660,7 +720,13 @@ impl CssClient {
                 break;
             }
         }
-        Ok(all)
+        Ok(Ok(all))
+    }
+
+    /// Which project this client works on (endpoint and project id), to tell creates in
+    /// different projects apart.
+    pub fn account(&self) -> String {
+        format!("{} {}", self.http.base_url(), self.project_id)
     }
 
     /// `GET /v1.0/{project_id}/clusters/{id}`: `Ok(None)` when the cluster does not exist

@@ -7,14 +7,19 @@ use std::future::Future;
 
 use async_trait::async_trait;
 
-use super::client::{ApiError, ClusterDetail, CssClient, DeleteOutcome};
+use super::client::{
+    ApiError, ClusterDetail, ClusterList, CreateCluster, CssClient, DeleteOutcome,
+};
 use super::model::Cluster;
 use super::schema;
 use super::token::{redact, Secret};
 use crate::framework::poll::{wait_until, Backoff, Poll, WaitError};
+use crate::framework::reconcile::{
+    create_reconciled, Created, Listed, Listing, ReconcileError, Target,
+};
 use crate::framework::schema::Schema;
 use crate::framework::settings::Configured;
-use crate::framework::{Ctx, Diagnostics, Failure, Outcome, Resource, Value};
+use crate::framework::{AttrPath, Ctx, Diagnostic, Diagnostics, Failure, Outcome, Resource, Value};
 
 pub struct ClusterResource {
     client: Configured<CssClient>,
@@ -63,6 +68,96 @@ fn wait_failure<E: std::fmt::Display>(
             Failure::new(format!("CSS: {what} did not finish"), text).with_state(state.clone())
         }
     }
+}
+
+/// The create POST, reconciled against the project's cluster list: one cluster with the planned
+/// name whatever happens to the answer (see [`crate::framework::reconcile`]).
+async fn create_once(
+    ctx: &Ctx,
+    client: &CssClient,
+    body: &CreateCluster,
+    secret: Option<&str>,
+) -> Result<String, Failure<Cluster>> {
+    let target = create_target(client, body);
+    let scrub = |text: &str| redact(text, &secret.into_iter().collect::<Vec<_>>());
+    match reconciled_create(client, &target, body, ctx.cancel_token()).await {
+        Ok(created) => {
+            if let Some(unclear) = &created.adopted_after {
+                ctx.warn(
+                    "CSS: the create's answer was lost, the cluster was found",
+                    scrub(&format!(
+                        "The create request of {:?} got no usable answer ({unclear}), but the project's cluster list shows the new cluster: its id {} is in state, and nothing was created twice.",
+                        body.cluster.name, created.id
+                    )),
+                );
+            }
+            Ok(created.id)
+        }
+        // The name is taken: by a cluster of this project that an import can bring in.
+        Err(ReconcileError::Create(e @ ApiError::NameExists { .. })) => Err(Diagnostic::error(
+            "CSS: creating the cluster failed",
+            scrub(&e.to_string()),
+        )
+        .at(AttrPath::root("name"))
+        .into()),
+        Err(ReconcileError::Create(e)) => Err(failure("creating the cluster", e, secret)),
+        Err(ReconcileError::Cancelled) => Err(failure(
+            "creating the cluster",
+            ctx.cancel_reason()
+                .unwrap_or_else(|| "request cancelled".to_string()),
+            secret,
+        )),
+        Err(other) => {
+            let mut d = other.diagnostic(&target);
+            d.detail = scrub(&d.detail);
+            Err(d.into())
+        }
+    }
+}
+
+/// What the reconciliation of a create of `body` is about. CSS refuses a second cluster with a
+/// name, so there is no setting to allow one.
+fn create_target(client: &CssClient, body: &CreateCluster) -> Target {
+    Target {
+        scope: "project".to_string(),
+        find_hint: "the CSS console of the project".to_string(),
+        ..Target::new("CSS cluster", &body.cluster.name, "name", &client.account())
+    }
+}
+
+/// Lists the project, creates, and reconciles an unclear answer with another listing.
+async fn reconciled_create(
+    client: &CssClient,
+    target: &Target,
+    body: &CreateCluster,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Result<Created, ReconcileError<ApiError>> {
+    create_reconciled(
+        target,
+        cancel,
+        || async {
+            Ok(match client.list_clusters_if_offered(cancel).await? {
+                ClusterList::Clusters(all) => {
+                    Listing::Clusters(all.into_iter().filter_map(listed).collect())
+                }
+                ClusterList::NotOffered { status } => Listing::Unavailable(format!(
+                    "the project's cluster list is not available here (it answered HTTP {status})"
+                )),
+            })
+        },
+        || client.create_cluster(body, cancel),
+    )
+    .await
+}
+
+/// A list entry as the reconciliation sees it; entries without an id or a name are skipped.
+/// CSS drops deleted clusters from its list, so none is gone.
+fn listed(c: ClusterDetail) -> Option<Listed> {
+    Some(Listed {
+        id: c.id.filter(|id| !id.trim().is_empty())?,
+        name: c.name?,
+        gone: false,
+    })
 }
 
 /// Runs `call` until the API stops answering CSS.0011 ("another operation is in progress").
@@ -192,10 +287,7 @@ impl Resource for ClusterResource {
     async fn create(&self, ctx: &Ctx, plan: Cluster) -> Outcome<Cluster, Cluster> {
         let client = self.client()?;
         let secret = plan.admin_password.as_deref();
-        let id = client
-            .create_cluster(&plan.create_request(), ctx.cancel_token())
-            .await
-            .map_err(|e| failure("creating the cluster", e, secret))?;
+        let id = create_once(ctx, client, &plan.create_request(), secret).await?;
         tracing::info!(id = id.as_str(), "css cluster created");
         let mut state = plan.clone();
         state.id = Some(id.clone());
@@ -361,5 +453,175 @@ impl Resource for ClusterResource {
         .map_err(|e| wait_failure("deleting the cluster", e, &state))?;
         tracing::info!(id = id.as_str(), "css cluster deleted");
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::http::testing::{Recorded, Reply, TestServer};
+    use crate::http::{HttpClient, HttpSettings};
+    use crate::vendors::css::token::TokenSource;
+
+    /// What the fake API does with the n-th create request (0-based): act or not, and answer.
+    type OnCreate = Box<dyn Fn(usize) -> (bool, Reply) + Send + Sync>;
+
+    /// A fake project: the list answers its clusters (or `list_status` when set); a create adds
+    /// one when `on_create` says it acts.
+    async fn project(
+        existing: &[(&str, &str)],
+        list_status: Option<u16>,
+        on_create: OnCreate,
+    ) -> (TestServer, CssClient) {
+        let clusters: Arc<Mutex<Vec<(String, String)>>> = Arc::new(Mutex::new(
+            existing
+                .iter()
+                .map(|(id, name)| (id.to_string(), name.to_string()))
+                .collect(),
+        ));
+        let creates = Mutex::new(0usize);
+        let server = TestServer::start(move |req: &Recorded, _| {
+            let mut all = clusters.lock().unwrap();
+            if req.method == "GET" {
+                if let Some(status) = list_status {
+                    return Reply::json(
+                        status,
+                        r#"{"errCode":"CSS.0001","externalMessage":"no such endpoint"}"#,
+                    );
+                }
+                let list: Vec<_> = all
+                    .iter()
+                    .map(|(id, name)| serde_json::json!({"id": id, "name": name, "status": "100"}))
+                    .collect();
+                let body = serde_json::json!({"clusters": list, "totalSize": list.len()});
+                return Reply::json(200, &body.to_string());
+            }
+            let mut n = creates.lock().unwrap();
+            let (acts, reply) = on_create(*n);
+            *n += 1;
+            if acts {
+                let name = req.json()["cluster"]["name"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string();
+                all.push((format!("new-{n}"), name));
+            }
+            reply
+        })
+        .await;
+        let http = HttpClient::new(HttpSettings {
+            base_url: format!("{}/css", server.base),
+            retry_base: Duration::from_millis(5),
+            retry_cap: Duration::from_millis(20),
+            ..HttpSettings::default()
+        })
+        .unwrap();
+        let tokens = Arc::new(TokenSource::fixed(Secret::new("tok")));
+        (server, CssClient::new(http, "p1".into(), tokens))
+    }
+
+    fn body(name: &str) -> CreateCluster {
+        let mut plan = Cluster {
+            name: Some(name.into()),
+            ..Cluster::default()
+        };
+        plan.instance_num = Some(1);
+        plan.create_request()
+    }
+
+    async fn create(client: &CssClient, name: &str) -> Result<Created, ReconcileError<ApiError>> {
+        let body = body(name);
+        let target = Target {
+            settle: Duration::ZERO,
+            ..create_target(client, &body)
+        };
+        reconciled_create(client, &target, &body, &CancellationToken::new()).await
+    }
+
+    fn calls(server: &TestServer) -> Vec<String> {
+        server
+            .requests()
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path.split('?').next().unwrap_or("")))
+            .collect()
+    }
+
+    const LIST: &str = "GET /css/v1.0/p1/clusters";
+    const POST: &str = "POST /css/v1.0/p1/clusters";
+
+    #[tokio::test]
+    async fn a_cluster_created_behind_a_503_is_adopted() {
+        let (server, client) =
+            project(&[], None, Box::new(|_| (true, Reply::json(503, "{}")))).await;
+        let created = create(&client, "es-orders").await.unwrap();
+        assert_eq!(created.id, "new-1");
+        assert_eq!(calls(&server), [LIST, POST, LIST]);
+    }
+
+    #[tokio::test]
+    async fn a_503_without_a_cluster_is_sent_again() {
+        let (server, client) = project(
+            &[],
+            None,
+            Box::new(|n| match n {
+                0 => (false, Reply::hang_up()),
+                _ => (true, Reply::json(200, r#"{"cluster":{"id":"new-1"}}"#)),
+            }),
+        )
+        .await;
+        let created = create(&client, "es-orders").await.unwrap();
+        assert_eq!(created.id, "new-1");
+        assert_eq!(calls(&server), [LIST, POST, LIST, POST]);
+    }
+
+    #[tokio::test]
+    async fn a_cluster_left_by_an_interrupted_create_stops_the_next() {
+        let (server, client) = project(
+            &[("left-1", "es-orders")],
+            None,
+            Box::new(|_| (true, Reply::json(200, r#"{"cluster":{"id":"x"}}"#))),
+        )
+        .await;
+        let err = create(&client, "es-orders").await.unwrap_err();
+        let body = body("es-orders");
+        let d = err.diagnostic(&create_target(&client, &body));
+        assert_eq!(d.summary, "CSS cluster named \"es-orders\" already exists");
+        assert_eq!(d.path, Some(AttrPath::root("name")));
+        assert!(d
+            .detail
+            .contains("terraform import <this resource's address> left-1"));
+        assert!(!d.detail.contains("allow_duplicate"), "{}", d.detail);
+        assert_eq!(calls(&server), [LIST]);
+    }
+
+    #[tokio::test]
+    async fn without_a_list_endpoint_creates_go_ahead_and_unclear_ones_may_exist() {
+        let (server, client) = project(
+            &[],
+            Some(404),
+            Box::new(|_| (true, Reply::json(200, r#"{"cluster":{"id":"new-1"}}"#))),
+        )
+        .await;
+        assert_eq!(create(&client, "es-orders").await.unwrap().id, "new-1");
+        assert_eq!(calls(&server), [LIST, POST]);
+
+        let (server, client) =
+            project(&[], Some(501), Box::new(|_| (true, Reply::json(503, "{}")))).await;
+        let err = create(&client, "es-orders").await.unwrap_err();
+        let body = body("es-orders");
+        let d = err.diagnostic(&create_target(&client, &body));
+        assert_eq!(d.summary, "CSS cluster \"es-orders\" may exist");
+        assert!(d.detail.contains("it answered HTTP 501"), "{}", d.detail);
+        assert!(
+            d.detail.contains("the CSS console of the project"),
+            "{}",
+            d.detail
+        );
+        assert_eq!(calls(&server), [LIST, POST]);
     }
 }

@@ -12,8 +12,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
+use crate::framework::reconcile::CreateFailure;
 use crate::http::path::{addressable, decode_failure, segment};
-use crate::http::{lenient, HttpClient, HttpError, HttpResponse, RetryPolicy};
+use crate::http::{lenient, HttpClient, HttpError, HttpResponse, RetryPolicy, TransportKind};
 
 const CREATE_PATH: &str = "/provisioning/v1/extended/";
 const CLUSTER_PATH: &str = "/provisioning/v1/";
@@ -417,6 +418,22 @@ impl ApiError {
     }
 }
 
+/// A create whose answer is a 5xx, a timeout, a connection lost after sending, or a success
+/// without a usable id may have made the cluster. A 429 or a refused connection did not (the
+/// HTTP client retries those), nor did a 4xx.
+impl CreateFailure for ApiError {
+    fn may_have_acted(&self) -> bool {
+        match self {
+            ApiError::Server { status, .. } => *status >= 500,
+            ApiError::Http(HttpError::Transport { kind, .. }) => {
+                matches!(kind, TransportKind::Timeout | TransportKind::Other)
+            }
+            ApiError::Decode(_) => true,
+            _ => false,
+        }
+    }
+}
+
 /// Result of a delete request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeleteOutcome {
@@ -460,8 +477,16 @@ impl InstaclustrClient {
         &self.http
     }
 
+    /// Which account this client works on (API host and username), to tell creates in
+    /// different accounts apart.
+    pub fn account(&self) -> String {
+        format!("{} {}", self.http.base_url(), self.username)
+    }
+
     /// `POST /provisioning/v1/extended/` → the new cluster's id. Not retried on 5xx or
-    /// timeouts (it could create twice); retried on 429 and connection failures.
+    /// timeouts (it could create twice); retried on 429 and connection failures. Such an
+    /// unclear outcome is [`CreateFailure::may_have_acted`]: the resource reconciles it against
+    /// [`Self::list_clusters`].
     pub async fn create_cluster(
         &self,
         body: &CreateCluster,
@@ -752,6 +777,73 @@ mod tests {
             "{err:?}"
         );
         assert_eq!(server.count(), 1);
+    }
+
+    #[tokio::test]
+    async fn unclear_create_answers_may_have_acted_and_are_sent_once() {
+        for reply in [
+            Reply::json(503, r#"{"errors":["busy"]}"#),
+            Reply::json(500, "{}"),
+            Reply::hang_up(),
+            Reply::json(202, r#"{"status":"ok"}"#),
+            Reply::json(202, "not json"),
+        ] {
+            let (server, client) = setup(vec![reply.clone()]).await;
+            let err = client
+                .create_cluster(&sample_create(), &CancellationToken::new())
+                .await
+                .unwrap_err();
+            assert!(err.may_have_acted(), "{reply:?}: {err:?}");
+            assert_eq!(server.count(), 1, "{reply:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn clear_create_refusals_did_not_act() {
+        for reply in [
+            Reply::json(400, r#"{"errors":["Invalid nodeSize"]}"#),
+            Reply::json(401, "{}"),
+            Reply::json(409, "{}"),
+            Reply::status(429).header("Retry-After", "0"),
+        ] {
+            let (_server, client) = setup(vec![reply.clone()]).await;
+            let err = client
+                .create_cluster(&sample_create(), &CancellationToken::new())
+                .await
+                .unwrap_err();
+            assert!(!err.may_have_acted(), "{reply:?}: {err:?}");
+        }
+        // Nothing listens: the request never reached an API.
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let http = HttpClient::new(HttpSettings {
+            base_url: format!("http://127.0.0.1:{port}"),
+            retry_base: Duration::from_millis(1),
+            retry_cap: Duration::from_millis(2),
+            max_attempts: 2,
+            ..HttpSettings::default()
+        })
+        .unwrap();
+        let client = InstaclustrClient::new(http, "alice".into(), KEY.into());
+        let err = client
+            .create_cluster(&sample_create(), &CancellationToken::new())
+            .await
+            .unwrap_err();
+        assert!(!err.may_have_acted(), "{err:?}");
+        assert!(!ApiError::Cancelled.may_have_acted());
+    }
+
+    #[tokio::test]
+    async fn an_empty_account_lists_as_404() {
+        let (server, client) = setup(vec![Reply::json(404, r#"{"message":"no clusters"}"#)]).await;
+        let all = client
+            .list_clusters(&CancellationToken::new())
+            .await
+            .unwrap();
+        assert!(all.is_empty());
+        assert_eq!(server.requests()[0].path, "/instaclustr/provisioning/v1");
     }
 
     #[tokio::test]

@@ -9,8 +9,8 @@ use super::data_credentials::ClusterCredentials;
 use super::resource::ClusterResource;
 use crate::framework::data_source::AnyDataSource;
 use crate::framework::resource::AnyResource;
-use crate::framework::schema::{string, Schema};
-use crate::framework::settings::{required_setting, string_setting, Configured};
+use crate::framework::schema::{boolean, string, Schema};
+use crate::framework::settings::{bool_setting, required_setting, string_setting, Configured};
 use crate::framework::validators::{duration, not_empty};
 use crate::framework::{AttrPath, Diagnostic, Diagnostics, Provider, Typed, TypedData, Value};
 use crate::http::{HttpClient, HttpSettings};
@@ -22,6 +22,8 @@ pub const DEFAULT_INTERVAL: &str = "2.5s";
 #[derive(Default)]
 pub struct InstaclustrProvider {
     client: Configured<InstaclustrClient>,
+    /// `allow_duplicate_cluster_names`.
+    duplicate_names: Configured<bool>,
 }
 
 impl InstaclustrProvider {
@@ -62,6 +64,12 @@ impl Provider for InstaclustrProvider {
                     "Minimum spacing between requests of one provider process, e.g. \"2.5s\" (the API's per-IP limit, the default). Environment: IC_REQUEST_INTERVAL. 429 answers are retried either way.",
                 ),
             )
+            .attr(
+                "allow_duplicate_cluster_names",
+                boolean().optional().describe(
+                    "Create a cluster even when the account already has a live cluster with the same `cluster_name` (default false). Without it, such a cluster stops the create with its id and the `terraform import` command, because it is what an interrupted earlier create leaves behind. Set it for accounts that reuse names on purpose. Environment: IC_ALLOW_DUPLICATE_CLUSTER_NAMES.",
+                ),
+            )
     }
 
     async fn configure(&self, config: &Value) -> Diagnostics {
@@ -85,19 +93,27 @@ impl Provider for InstaclustrProvider {
                 None
             }
         };
-        let (username, api_key, interval) = match (username, api_key, interval) {
-            (Ok(u), Ok(k), Some(i)) => (u, k, i),
-            (u, k, _) => {
-                diags.extend(
-                    u.err()
-                        .into_iter()
-                        .chain(k.err())
-                        .collect::<Vec<_>>()
-                        .into(),
-                );
-                return diags;
-            }
-        };
+        let duplicates = bool_setting(
+            config,
+            "allow_duplicate_cluster_names",
+            "IC_ALLOW_DUPLICATE_CLUSTER_NAMES",
+        );
+        let (username, api_key, interval, duplicates) =
+            match (username, api_key, interval, duplicates) {
+                (Ok(u), Ok(k), Some(i), Ok(d)) => (u, k, i, d),
+                (u, k, _, d) => {
+                    diags.extend(
+                        u.err()
+                            .into_iter()
+                            .chain(k.err())
+                            .chain(d.err())
+                            .collect::<Vec<_>>()
+                            .into(),
+                    );
+                    return diags;
+                }
+            };
+        self.duplicate_names.set(duplicates);
         let settings = HttpSettings {
             base_url,
             user_agent: concat!("terraform-provider-instaclustr/", env!("CARGO_PKG_VERSION"))
@@ -115,7 +131,10 @@ impl Provider for InstaclustrProvider {
     }
 
     fn resources(&self) -> Vec<Box<dyn AnyResource>> {
-        vec![Typed::boxed(ClusterResource::new(self.client.clone()))]
+        vec![Typed::boxed(ClusterResource::new(
+            self.client.clone(),
+            self.duplicate_names.clone(),
+        ))]
     }
 
     fn data_sources(&self) -> Vec<Box<dyn AnyDataSource>> {

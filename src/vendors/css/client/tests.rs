@@ -772,3 +772,159 @@ async fn a_refused_tag_is_not_read_back() {
     assert_eq!(count(&server, "POST", "/tags"), 1);
     assert_eq!(count(&server, "GET", "/tags"), 0);
 }
+
+// ---------------------------------------------------------------------------------------------
+// What an unclear create can tell, and listings for its reconciliation
+
+#[tokio::test]
+async fn unclear_create_answers_may_have_acted_and_are_sent_once() {
+    for reply in [
+        Reply::json(503, r#"{"externalMessage":"busy"}"#),
+        Reply::json(502, "{}"),
+        Reply::hang_up(),
+        Reply::json(200, r#"{"cluster":{"name":"es-orders"}}"#),
+        Reply::json(200, "<html>"),
+    ] {
+        let (server, client) = setup(vec![reply.clone()]).await;
+        let err = client
+            .create_cluster(&sample(), &CancellationToken::new())
+            .await
+            .unwrap_err();
+        assert!(err.may_have_acted(), "{reply:?}: {err:?}");
+        assert_eq!(count(&server, "POST", "/clusters"), 1, "{reply:?}");
+    }
+}
+
+#[tokio::test]
+async fn clear_create_refusals_did_not_act() {
+    for reply in [
+        Reply::json(
+            400,
+            r#"{"errCode":"CSS.0001","externalMessage":"bad flavor"}"#,
+        ),
+        Reply::json(403, r#"{"errCode":"CSS.0003","externalMessage":"denied"}"#),
+        Reply::status(429).header("Retry-After", "0"),
+    ] {
+        let (_server, client) = setup(vec![reply.clone()]).await;
+        let err = client
+            .create_cluster(&sample(), &CancellationToken::new())
+            .await
+            .unwrap_err();
+        assert!(!err.may_have_acted(), "{reply:?}: {err:?}");
+    }
+    let (_server, client) = setup(vec![
+        Reply::json(
+            400,
+            r#"{"errCode":"CSS.5050","externalMessage":"name exists"}"#,
+        ),
+        Reply::json(200, r#"{"clusters":[]}"#),
+    ])
+    .await;
+    let err = client
+        .create_cluster(&sample(), &CancellationToken::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ApiError::NameExists { .. }), "{err:?}");
+    assert!(!err.may_have_acted());
+}
+
+#[tokio::test]
+async fn a_name_collision_prints_the_import_command() {
+    let (_server, client) = setup(vec![
+        Reply::json(
+            400,
+            r#"{"errCode":"CSS.5050","externalMessage":"name exists"}"#,
+        ),
+        Reply::json(200, r#"{"clusters":[{"id":"c-9","name":"es-orders"}]}"#),
+    ])
+    .await;
+    let text = client
+        .create_cluster(&sample(), &CancellationToken::new())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("  terraform import <this resource's address> c-9\n"),
+        "{text}"
+    );
+    assert!(text.contains("    id = \"c-9\"\n"), "{text}");
+
+    // Without a listing the id is unknown, and the command says where it goes.
+    let (_server, client) = setup(vec![
+        Reply::json(
+            400,
+            r#"{"errCode":"CSS.5050","externalMessage":"name exists"}"#,
+        ),
+        Reply::json(
+            404,
+            r#"{"errCode":"CSS.0001","externalMessage":"no such endpoint"}"#,
+        ),
+    ])
+    .await;
+    let text = client
+        .create_cluster(&sample(), &CancellationToken::new())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("terraform import <this resource's address> <its id>"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_list_endpoint_is_not_offered_but_a_failing_one_is_an_error() {
+    for status in [400u16, 404, 405, 501] {
+        let (_server, client) = setup(vec![Reply::json(
+            status,
+            r#"{"errCode":"CSS.0001","externalMessage":"no such endpoint"}"#,
+        )])
+        .await;
+        let list = client
+            .list_clusters_if_offered(&CancellationToken::new())
+            .await
+            .unwrap();
+        assert_eq!(list, ClusterList::NotOffered { status }, "{status}");
+    }
+    for status in [403u16, 500] {
+        let (_server, client) = setup(vec![Reply::json(status, "{}")]).await;
+        let err = client
+            .list_clusters_if_offered(&CancellationToken::new())
+            .await
+            .unwrap_err();
+        assert!(!matches!(err, ApiError::Decode(_)), "{status}: {err:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_list_for_a_create_walks_every_page() {
+    let page = |from: usize, n: usize| {
+        let clusters: Vec<_> = (from..from + n)
+            .map(|i| serde_json::json!({"id": format!("c-{i}"), "name": format!("n{i}")}))
+            .collect();
+        Reply::json(
+            200,
+            &serde_json::json!({"clusters": clusters, "totalSize": 130}).to_string(),
+        )
+    };
+    let (server, client) = setup(vec![page(0, 100), page(100, 30)]).await;
+    let ClusterList::Clusters(all) = client
+        .list_clusters_if_offered(&CancellationToken::new())
+        .await
+        .unwrap()
+    else {
+        panic!("not offered")
+    };
+    assert_eq!(all.len(), 130);
+    let paths: Vec<String> = css_requests(&server)
+        .iter()
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/css/v1.0/proj-1/clusters?offset=1&limit=100",
+            "/css/v1.0/proj-1/clusters?offset=101&limit=100"
+        ]
+    );
+}
