@@ -215,7 +215,7 @@ pub fn schema() -> Schema {
             .optional()
             .sensitive()
             .in_place()
-            .no_removal("CSS has no API that removes the admin password; set a new one instead.")
+            .no_removal("CSS has no API that removes the admin password; set a new one instead (moving it to `admin_password_wo` is not a removal).")
             .validate(Check(admin_password))
             .describe("Password of the `admin` user in security mode: 8–32 characters with at least 3 of upper-case letters, lower-case letters, digits and special characters. Changed in place through the password reset API. The API never returns it, so after an import the first plan shows it as an in-place update. It is stored in the state; with Terraform 1.11 or later, `admin_password_wo` keeps it out of plan and state."),
     )
