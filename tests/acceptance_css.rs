@@ -1119,3 +1119,451 @@ fn without_a_cluster_list_a_lost_answer_may_exist() {
         },
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Write-only admin password (Terraform 1.11+)
+// ---------------------------------------------------------------------------------------------
+
+const WO_PASSWORD: &str = "Wr1te#Only2025";
+const WO_ROTATED: &str = "R0tated#Secret26";
+const WO_UNSEEN: &str = "Unseen#Change27";
+
+/// A pass-through to the simulator's CSS API that keeps the JSON body of every POST: the
+/// simulator never shows a password it was sent, so this is where a test reads which one went
+/// out. Only the CSS endpoint goes through it; IAM is reached directly.
+struct BodyTap {
+    url: String,
+    posts: std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>,
+    _rt: tokio::runtime::Runtime,
+}
+
+#[derive(Clone)]
+struct TapState {
+    upstream: String,
+    client: reqwest::Client,
+    posts: std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>,
+}
+
+impl BodyTap {
+    fn start(upstream: String) -> BodyTap {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tap runtime");
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("tap listener");
+        let url = format!("http://{}", listener.local_addr().expect("tap address"));
+        let posts = std::sync::Arc::default();
+        let state = TapState {
+            upstream,
+            client: {
+                let _guard = rt.enter();
+                reqwest::Client::builder()
+                    .no_proxy()
+                    .build()
+                    .expect("tap client")
+            },
+            posts: std::sync::Arc::clone(&posts),
+        };
+        let app = axum::Router::new().fallback(tap_forward).with_state(state);
+        rt.spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        BodyTap {
+            url,
+            posts,
+            _rt: rt,
+        }
+    }
+
+    /// The bodies of the POSTs whose path ends with `suffix`, oldest first.
+    fn posted(&self, suffix: &str) -> Vec<Value> {
+        self.posts
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(path, _)| path.ends_with(suffix))
+            .map(|(_, body)| body.clone())
+            .collect()
+    }
+
+    fn clear(&self) {
+        self.posts.lock().unwrap().clear();
+    }
+}
+
+async fn tap_forward(
+    axum::extract::State(tap): axum::extract::State<TapState>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    use axum::http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
+    use axum::response::IntoResponse;
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 << 20)
+        .await
+        .unwrap_or_default();
+    if parts.method == axum::http::Method::POST {
+        if let Ok(json) = serde_json::from_slice::<Value>(&bytes) {
+            let path = parts.uri.path().to_owned();
+            tap.posts.lock().unwrap().push((path, json));
+        }
+    }
+    let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut out = tap
+        .client
+        .request(parts.method.clone(), format!("{}{target}", tap.upstream));
+    for (name, value) in &parts.headers {
+        if name != HOST && name != CONTENT_LENGTH {
+            out = out.header(name, value);
+        }
+    }
+    match out.body(bytes).send().await {
+        Ok(resp) => {
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            let body = resp.bytes().await.unwrap_or_default();
+            let mut answer = axum::response::Response::new(axum::body::Body::from(body));
+            *answer.status_mut() = status;
+            for (name, value) in &headers {
+                if name != CONTENT_LENGTH && name != TRANSFER_ENCODING {
+                    answer.headers_mut().insert(name, value.clone());
+                }
+            }
+            answer
+        }
+        Err(e) => (axum::http::StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+    }
+}
+
+/// Terraform 1.11 announces write-only support; older ones cannot keep such a value out of
+/// state.
+fn knows_write_only(tf: &Terraform) -> bool {
+    tf.version_tuple() >= (1, 11, 0)
+}
+
+/// Runs `scenario` on each available Terraform that `wanted` accepts, with a fresh simulator,
+/// a CSS tap in front of it and a work dir of its own (mutable, for `TF_VAR_…`).
+fn for_each_terraform_tapped(
+    scenario_name: &str,
+    wanted: fn(&Terraform) -> bool,
+    why_not: &str,
+    mut scenario: impl FnMut(&Terraform, &Sim, &BodyTap, &mut Workdir),
+) {
+    let versions = support::terraform_versions();
+    if versions.is_empty() {
+        eprintln!("SKIP: {scenario_name}: no Terraform binary available");
+    }
+    for tf in &versions {
+        if !wanted(tf) {
+            eprintln!("SKIP: {scenario_name}: {tf}: {why_not}");
+            continue;
+        }
+        eprintln!("=== {scenario_name}: {tf}");
+        let sim = Sim::start();
+        let tap = BodyTap::start(sim.vendor_url("css"));
+        let mut wd = Workdir::new(tf, &[PROVIDER]);
+        scenario(tf, &sim, &tap, &mut wd);
+        eprintln!("=== {scenario_name}: {tf}: ok");
+    }
+}
+
+/// The provider block with the CSS endpoint behind the tap.
+fn tapped_provider(sim: &Sim, tap: &BodyTap) -> ProviderCfg {
+    ProviderCfg {
+        endpoint: tap.url.clone(),
+        ..ProviderCfg::for_sim(sim)
+    }
+}
+
+/// A secure cluster whose admin password comes from the ephemeral variable `admin_pw`
+/// (`TF_VAR_admin_pw`), so that not even the plan file's copy of the configuration holds it.
+fn write_only_cluster(name: &str, version: Option<u32>) -> ClusterCfg {
+    let mut cfg = ClusterCfg::new(name);
+    cfg.secure = true;
+    cfg.extra = String::from("  admin_password_wo = var.admin_pw\n");
+    if let Some(v) = version {
+        cfg.extra
+            .push_str(&format!("  admin_password_wo_version = {v}\n"));
+    }
+    cfg
+}
+
+fn write_only_main_tf(provider: &ProviderCfg, cluster: &ClusterCfg) -> String {
+    let mut s = main_tf(provider, Some(cluster));
+    s.push_str(
+        "\nvariable \"admin_pw\" {\n  type      = string\n  sensitive = true\n  ephemeral = true\n}\n",
+    );
+    s
+}
+
+/// Every member of the plan file (a zip: the plan, the prior states, the configuration) as
+/// text, unpacked.
+fn plan_file_text(wd: &Workdir, name: &str) -> String {
+    let out = std::process::Command::new("unzip")
+        .arg("-p")
+        .arg(wd.path().join(name))
+        .output()
+        .unwrap_or_else(|e| panic!("unzip {name}: {e} (is unzip installed?)"));
+    assert!(out.status.success(), "unzip -p {name}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn raw_file(wd: &Workdir, name: &str) -> String {
+    std::fs::read_to_string(wd.path().join(name)).unwrap_or_default()
+}
+
+#[track_caller]
+fn assert_no_secret(tf: &Terraform, what: &str, text: &str, secrets: &[&str]) {
+    for s in secrets {
+        assert!(
+            !text.contains(s),
+            "{tf}: {what} holds a write-only password"
+        );
+    }
+}
+
+/// With Terraform 1.11: the write-only password is in neither the plan file (unpacked), nor
+/// `terraform show -json` of it, nor the state; create sends it; a new value under the same
+/// version plans nothing; a bumped version is an in-place update that sends the new value
+/// through the password reset API; setting both passwords is a plan-time error.
+#[test]
+fn write_only_admin_password_stays_out_of_plan_and_state_and_rotates_by_version() {
+    for_each_terraform_tapped(
+        "write_only_admin_password_stays_out_of_plan_and_state_and_rotates_by_version",
+        knows_write_only,
+        "write-only attributes need Terraform 1.11 or later",
+        |tf, sim, tap, wd| {
+            let provider = tapped_provider(sim, tap);
+            let mut cfg = write_only_cluster("es-acc-wo", Some(1));
+            wd.set_env("TF_VAR_admin_pw", WO_PASSWORD);
+            init_with(wd, &write_only_main_tf(&provider, &cfg));
+
+            let out = wd.run(&["plan", "-input=false", "-no-color", "-out=create.tfplan"]);
+            out.assert_success();
+            out.assert_contains("admin_password_wo");
+            out.assert_not_contains(WO_PASSWORD);
+            let unpacked = plan_file_text(wd, "create.tfplan");
+            assert!(
+                unpacked.contains("admin_password_wo = var.admin_pw"),
+                "{tf}: the unpacked plan file lacks its copy of the configuration"
+            );
+            assert_no_secret(tf, "the plan file", &unpacked, &[WO_PASSWORD]);
+            let shown = wd.run(&["show", "-json", "-no-color", "create.tfplan"]);
+            shown.assert_success();
+            assert_no_secret(tf, "show -json of the plan", &shown.stdout, &[WO_PASSWORD]);
+            let plan: Value = serde_json::from_str(shown.stdout.trim()).unwrap();
+            let after = &plan["resource_changes"][0]["change"]["after"];
+            assert_eq!(after["admin_password_wo"], Value::Null, "{tf}: {after:#}");
+            assert_eq!(after["admin_password_wo_version"], 1, "{tf}: {after:#}");
+
+            wd.run(&["apply", "-input=false", "-no-color", "create.tfplan"])
+                .assert_success();
+            let id = state_id(wd);
+            let created = tap.posted("/clusters");
+            assert_eq!(created.len(), 1, "{tf}: {created:#?}");
+            assert_eq!(
+                created[0]["cluster"]["adminPwd"], WO_PASSWORD,
+                "{tf}: create did not send the write-only password"
+            );
+            assert_eq!(cluster(sim, &id).unwrap()["passwordSet"], true, "{tf}");
+            assert_no_secret(
+                tf,
+                "the state",
+                &raw_file(wd, "terraform.tfstate"),
+                &[WO_PASSWORD],
+            );
+            let attrs = wd.state_attributes(ADDR).unwrap();
+            assert_eq!(attrs["admin_password_wo"], Value::Null, "{tf}: {attrs:#}");
+            assert_eq!(attrs["admin_password"], Value::Null, "{tf}: {attrs:#}");
+            assert_eq!(attrs["admin_password_wo_version"], 1, "{tf}: {attrs:#}");
+            wd.plan().assert_no_changes();
+
+            // A new value under the same version: Terraform cannot see it, nothing is planned.
+            wd.set_env("TF_VAR_admin_pw", WO_UNSEEN);
+            wd.plan().assert_no_changes();
+
+            // A new version sends the value through the password reset API, in place.
+            wd.set_env("TF_VAR_admin_pw", WO_ROTATED);
+            cfg = write_only_cluster("es-acc-wo", Some(2));
+            wd.write_main_tf(&write_only_main_tf(&provider, &cfg));
+            let out = wd.run(&["plan", "-input=false", "-no-color", "-out=rotate.tfplan"]);
+            out.assert_success();
+            out.assert_contains("updated in-place");
+            out.assert_contains("admin_password_wo_version = 1 -> 2");
+            out.assert_not_contains("must be replaced");
+            assert_no_secret(
+                tf,
+                "the rotation's plan file",
+                &plan_file_text(wd, "rotate.tfplan"),
+                &[WO_ROTATED, WO_PASSWORD],
+            );
+            tap.clear();
+            sim.clear_requests();
+            wd.run(&["apply", "-input=false", "-no-color", "rotate.tfplan"])
+                .assert_success();
+            assert_eq!(state_id(wd), id, "{tf}: rotation replaced the cluster");
+            let resets = tap.posted("/password/reset");
+            assert_eq!(resets, vec![json!({"newpassword": WO_ROTATED})], "{tf}");
+            let sent = requests(sim, "css");
+            assert_eq!(
+                count_matching(&sent, "POST", "/password/reset 200"),
+                1,
+                "{tf}: {sent:#?}"
+            );
+            for file in ["terraform.tfstate", "terraform.tfstate.backup"] {
+                assert_no_secret(
+                    tf,
+                    file,
+                    &raw_file(wd, file),
+                    &[WO_ROTATED, WO_UNSEEN, WO_PASSWORD],
+                );
+            }
+            wd.plan().assert_no_changes();
+
+            // Both passwords at once: a plan-time error on the write-only one, nothing sent.
+            let mut both = cfg.clone();
+            both.admin_password = Some(ADMIN_PASSWORD.to_owned());
+            wd.write_main_tf(&write_only_main_tf(&provider, &both));
+            sim.clear_requests();
+            let plan = wd.plan();
+            plan.assert_error();
+            let flat = plan.flat();
+            assert!(
+                flat.contains("admin_password_wo conflicts with admin_password")
+                    && flat.contains("admin_password_wo is the write-only form of admin_password"),
+                "{tf}: {}",
+                plan.describe()
+            );
+            assert_eq!(count_matching(&requests(sim, "css"), "POST", ""), 0, "{tf}");
+
+            wd.write_main_tf(&write_only_main_tf(&provider, &cfg));
+            wd.destroy().assert_success();
+            assert_nothing_left(sim, tf);
+        },
+    );
+}
+
+/// With Terraform 1.11: a cluster made with the plain `admin_password` moves to the
+/// write-only one (the removal of `admin_password` is no error then, and the update sends the
+/// write-only value); after an import, the API reports no version, so, as for
+/// `admin_password`, the first plan is an in-place update that resets the password.
+#[test]
+fn admin_password_moves_to_write_only_and_import_resets_it() {
+    for_each_terraform_tapped(
+        "admin_password_moves_to_write_only_and_import_resets_it",
+        knows_write_only,
+        "write-only attributes need Terraform 1.11 or later",
+        |tf, sim, tap, wd| {
+            let provider = tapped_provider(sim, tap);
+            let mut plain = ClusterCfg::new("es-acc-wo-move");
+            plain.secure = true;
+            plain.admin_password = Some(ADMIN_PASSWORD.to_owned());
+            wd.set_env("TF_VAR_admin_pw", WO_PASSWORD);
+            init_with(wd, &write_only_main_tf(&provider, &plain));
+            wd.apply().assert_success();
+            let id = state_id(wd);
+            assert!(
+                raw_file(wd, "terraform.tfstate").contains(ADMIN_PASSWORD),
+                "{tf}: the plain password is stored, as documented"
+            );
+
+            let moved = write_only_cluster("es-acc-wo-move", Some(1));
+            wd.write_main_tf(&write_only_main_tf(&provider, &moved));
+            let plan = wd.plan();
+            plan.assert_changes(0, 1, 0);
+            plan.assert_not_contains("cannot be removed");
+            tap.clear();
+            wd.apply().assert_success();
+            assert_eq!(state_id(wd), id, "{tf}");
+            assert_eq!(
+                tap.posted("/password/reset"),
+                vec![json!({"newpassword": WO_PASSWORD})],
+                "{tf}"
+            );
+            assert_no_secret(
+                tf,
+                "the state",
+                &raw_file(wd, "terraform.tfstate"),
+                &[ADMIN_PASSWORD, WO_PASSWORD],
+            );
+            wd.plan().assert_no_changes();
+
+            wd.remove_file("terraform.tfstate");
+            wd.remove_file("terraform.tfstate.backup");
+            wd.import(ADDR, &id).assert_success();
+            let attrs = wd.state_attributes(ADDR).unwrap();
+            assert_eq!(
+                attrs["admin_password_wo_version"],
+                Value::Null,
+                "{tf}: {attrs:#}"
+            );
+            let plan = wd.plan();
+            plan.assert_changes(0, 1, 0);
+            plan.assert_contains("admin_password_wo_version");
+            plan.assert_not_contains("must be replaced");
+            tap.clear();
+            wd.apply().assert_success();
+            assert_eq!(
+                tap.posted("/password/reset"),
+                vec![json!({"newpassword": WO_PASSWORD})],
+                "{tf}"
+            );
+            wd.plan().assert_no_changes();
+            wd.destroy().assert_success();
+            assert_nothing_left(sim, tf);
+        },
+    );
+}
+
+/// Terraform before 1.11 does not know write-only attributes and would store the value: the
+/// provider refuses it when validating, naming the plain attribute, before any request, and
+/// nothing reaches the state. The value comes from a variable (0.13 and 1.0 have no ephemeral
+/// ones), which is still unknown while Terraform validates: refused all the same.
+#[test]
+fn write_only_admin_password_is_refused_before_terraform_1_11() {
+    for_each_terraform_tapped(
+        "write_only_admin_password_is_refused_before_terraform_1_11",
+        |tf| !knows_write_only(tf),
+        "this Terraform supports write-only attributes (see the 1.11 scenarios)",
+        |tf, sim, tap, wd| {
+            let provider = tapped_provider(sim, tap);
+            let mut cfg = write_only_cluster("es-acc-wo-old", None);
+            let variable = "\nvariable \"admin_pw\" {\n  type = string\n}\n";
+            wd.set_env("TF_VAR_admin_pw", WO_PASSWORD);
+            init_with(wd, &(main_tf(&provider, Some(&cfg)) + variable));
+            sim.clear_requests();
+            for out in [wd.plan().output, wd.apply()] {
+                out.assert_failure();
+                let flat = out.flat();
+                assert!(
+                    flat.contains("admin_password_wo needs Terraform 1.11 or later")
+                        && flat.contains(
+                            "admin_password_wo is write-only and needs Terraform 1.11 or later; use admin_password instead."
+                        ),
+                    "{tf}: {}",
+                    out.describe()
+                );
+                out.assert_not_contains(WO_PASSWORD);
+            }
+            assert_eq!(requests(sim, "css"), Vec::<String>::new(), "{tf}");
+            assert!(wd.state_instance(ADDR).is_none(), "{tf}: {:#}", wd.state());
+            assert_no_secret(
+                tf,
+                "the state",
+                &raw_file(wd, "terraform.tfstate"),
+                &[WO_PASSWORD],
+            );
+
+            // The plain attribute works as always.
+            cfg.extra.clear();
+            cfg.admin_password = Some(ADMIN_PASSWORD.to_owned());
+            wd.write_main_tf(&(main_tf(&provider, Some(&cfg)) + variable));
+            wd.apply().assert_success();
+            wd.plan().assert_no_changes();
+            wd.destroy().assert_success();
+            assert_nothing_left(sim, tf);
+        },
+    );
+}

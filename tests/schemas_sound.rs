@@ -1,7 +1,8 @@
 //! Every schema of every provider is sound, and every resource's model fits its schema
 //! attribute by attribute: each argument declares its update behaviour (replace, in place, state
-//! only, fixed or a rule; `timeouts` exempt), and a value with every attribute set comes back
-//! unchanged through the model (a misspelled, missing or mistyped field names the attribute).
+//! only, fixed or a rule; `timeouts` and write-only arguments exempt), and a value with every
+//! attribute set comes back unchanged through the model (a misspelled, missing or mistyped field
+//! names the attribute).
 
 use clusterform::framework::schema::SchemaKind;
 use clusterform::framework::Provider;
@@ -49,7 +50,9 @@ fn every_argument_declares_its_update_behaviour() {
         for resource in provider.resources() {
             let block = &resource.schema().block;
             for (name, attr) in &block.attributes {
-                if attr.required || attr.optional {
+                // A write-only argument's changes are invisible to Terraform: its version
+                // attribute declares the behaviour instead.
+                if (attr.required || attr.optional) && !attr.write_only {
                     assert!(
                         attr.change.is_some(),
                         "{}.{name} declares no update behaviour",

@@ -390,8 +390,29 @@ fn attribute_line<'a>(
     if a.deprecated {
         tags.push("Deprecated".to_string());
     }
+    if a.write_only {
+        tags.push("Write-only".to_string());
+    }
     let mut text = sentence(&a.description);
     let is_argument = a.required || a.optional;
+    if a.write_only {
+        push_sentence(
+            &mut text,
+            "Write-only: never stored in the plan or the state; needs Terraform 1.11 or later.",
+        );
+        if let Some(plain) = &a.plain_twin {
+            push_sentence(
+                &mut text,
+                &format!("With an older Terraform, use `{plain}` instead."),
+            );
+        }
+    }
+    if let Some(secret) = &a.version_of {
+        push_sentence(
+            &mut text,
+            &format!("A change of this value sends `{secret}` again."),
+        );
+    }
     if is_argument {
         if let Some(d) = &a.default {
             push_sentence(&mut text, &format!("Defaults to `{}`.", literal(d)));
@@ -785,6 +806,37 @@ mod tests {
                 &sample(),
                 "## Example Usage\n\nhere\n\n{{schema}}\n\n## Import\n\nthere\n"
             )
+        );
+    }
+
+    #[test]
+    fn write_only_arguments_say_so_and_name_their_twin_and_version() {
+        let schema = Schema::new("t")
+            .attr("key", string().optional().sensitive().in_place())
+            .attr(
+                "key_wo",
+                string()
+                    .optional()
+                    .sensitive()
+                    .write_only_twin_of("key")
+                    .describe("The key"),
+            )
+            .attr("key_wo_version", number().optional().version_of("key_wo"));
+        let doc = resource_doc("x_thing", &schema, "");
+        assert!(
+            doc.contains(
+                "- `key_wo` (String, Sensitive, Write-only) The key. Write-only: never stored in \
+                 the plan or the state; needs Terraform 1.11 or later. With an older Terraform, \
+                 use `key` instead.\n"
+            ),
+            "{doc}"
+        );
+        assert!(
+            doc.contains(
+                "- `key_wo_version` (Number) A change of this value sends `key_wo` again. \
+                 Changed in place"
+            ),
+            "{doc}"
         );
     }
 

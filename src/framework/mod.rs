@@ -26,6 +26,7 @@ pub mod schema;
 pub mod server;
 pub mod settings;
 pub mod validators;
+pub mod write_only;
 
 pub use context::Ctx;
 pub use data_source::{DataSource, TypedData};

@@ -12,6 +12,7 @@ use super::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 use super::private::Private;
 use super::schema::TIMEOUTS_BLOCK;
 use super::schema::{Block, Change, NestedBlock, Nesting, OnChange, OnUpdate, Schema, SemanticEq};
+use super::write_only;
 use super::Value;
 
 static NULL: Value = Value::Null;
@@ -80,6 +81,9 @@ pub fn plan(schema: &Schema, input: &PlanInput) -> Planned {
         return out;
     }
     out.state = plan_block(&schema.block, input.prior, input.proposed, input.config);
+    // Terraform proposes the configured write-only values; no plan may hold them, and no rule
+    // below may take their appearance for a change.
+    write_only::strip(&schema.block, &mut out.state);
     if input.prior.is_null() {
         return out;
     }
@@ -176,10 +180,14 @@ impl Walk<'_> {
             if !attr.is_argument() {
                 continue;
             }
+            // Moving a secret to its configured write-only twin is no removal.
+            let moved_to_twin = block.attributes.iter().any(|(twin, a)| {
+                a.plain_twin.as_deref() == Some(name.as_str()) && !field(config, twin).is_null()
+            });
             let declared = Declared {
                 change: attr.change.as_ref(),
                 semantic_eq: attr.semantic_eq,
-                removal_error: attr.removal_error,
+                removal_error: attr.removal_error.filter(|_| !moved_to_twin),
                 fixed_reason: attr.fixed_reason,
             };
             self.argument(
@@ -605,6 +613,8 @@ pub fn validate(block: &Block, config: &Value, at: &AttrPath, diags: &mut Diagno
         }
         diags.extend(found);
     }
+    conflicts(block, config, at, diags);
+    write_only::check_versions(block, config, at, diags);
     for (name, nested) in &block.blocks {
         let value = field(config, name);
         let path = at.clone().attr(name);
@@ -622,6 +632,34 @@ pub fn validate(block: &Block, config: &Value, at: &AttrPath, diags: &mut Diagno
                     }
                 }
             }
+        }
+    }
+}
+
+/// Two siblings set that cannot be set together, on the attribute that declares the conflict.
+/// An unknown value may still turn out null: it is judged once known.
+fn conflicts(block: &Block, config: &Value, at: &AttrPath, diags: &mut Diagnostics) {
+    let set = |name: &str| {
+        let v = field(config, name);
+        !v.is_null() && v.is_known()
+    };
+    for (name, attr) in &block.attributes {
+        if !set(name) {
+            continue;
+        }
+        for other in attr.conflicts_with.iter().filter(|o| set(o)) {
+            let (path, other_path) = (at.clone().attr(name), at.clone().attr(other));
+            let detail = if attr.plain_twin.as_deref() == Some(other.as_str()) {
+                format!(
+                    "{path} is the write-only form of {other_path} (Terraform 1.11 and later): \
+                     set one of them, not both."
+                )
+            } else {
+                format!("Set {path} or {other_path}, not both.")
+            };
+            diags.push(
+                Diagnostic::error(format!("{path} conflicts with {other_path}"), detail).at(path),
+            );
         }
     }
 }

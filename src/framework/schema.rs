@@ -138,6 +138,15 @@ pub struct Attribute {
     pub unreported_keys: &'static [&'static str],
     pub on_update: OnUpdate,
     pub validators: Vec<Arc<dyn Validator>>,
+    /// Terraform 1.11+ keeps the value out of plan and state: it exists only in the
+    /// configuration, which the apply receives (see [`super::write_only`]).
+    pub write_only: bool,
+    /// For a write-only attribute: the plain sibling that older Terraform uses instead.
+    pub plain_twin: Option<String>,
+    /// For a version attribute: the write-only sibling a change of this value sends again.
+    pub version_of: Option<String>,
+    /// Siblings that cannot be set together with this attribute (a plan-time error on it).
+    pub conflicts_with: Vec<String>,
 }
 
 fn attribute(ty: Type) -> Attribute {
@@ -158,6 +167,10 @@ fn attribute(ty: Type) -> Attribute {
         unreported_keys: &[],
         on_update: OnUpdate::Keep,
         validators: Vec::new(),
+        write_only: false,
+        plain_twin: None,
+        version_of: None,
+        conflicts_with: Vec::new(),
     }
 }
 
@@ -250,6 +263,32 @@ impl Attribute {
     }
     pub fn describe(mut self, text: &str) -> Self {
         self.description = text.to_string();
+        self
+    }
+    /// Never stored in plan or state (Terraform 1.11+): the value exists only in the
+    /// configuration. Terraform cannot see it change, so it declares no update behaviour; a
+    /// [`Attribute::version_of`] sibling says when to send it again.
+    pub fn write_only(mut self) -> Self {
+        self.write_only = true;
+        self
+    }
+    /// The write-only twin of the plain attribute `plain`: the two conflict, and an older
+    /// Terraform that sends a value here is told to use `plain` instead.
+    pub fn write_only_twin_of(mut self, plain: &str) -> Self {
+        self.plain_twin = Some(plain.to_string());
+        self.conflicts_with.push(plain.to_string());
+        self.write_only()
+    }
+    /// The version of the write-only sibling `write_only`: a change of this value (in place)
+    /// is how Terraform learns that the write-only value is to be sent again.
+    pub fn version_of(mut self, write_only: &str) -> Self {
+        self.version_of = Some(write_only.to_string());
+        self.in_place()
+    }
+    /// Setting this together with any of `others` is a plan-time error on this attribute.
+    pub fn conflicts_with(mut self, others: &[&str]) -> Self {
+        self.conflicts_with
+            .extend(others.iter().map(|s| s.to_string()));
         self
     }
 
@@ -464,12 +503,12 @@ impl Schema {
 
     pub fn check(&self, kind: SchemaKind) -> Vec<String> {
         let mut problems = Vec::new();
-        check_block(
-            &self.block,
-            &AttrPath::default(),
-            kind == SchemaKind::Resource,
-            &mut problems,
-        );
+        let place = Place {
+            kind,
+            needs_change: kind == SchemaKind::Resource,
+            in_set: false,
+        };
+        check_block(&self.block, &AttrPath::default(), place, &mut problems);
         problems
     }
 }
@@ -486,7 +525,18 @@ pub const TIMEOUTS_BLOCK: &str = "timeouts";
 /// A string no validator has any reason to repeat unless it quotes its input.
 const SENTINEL: &str = "clusterform-sentinel-value-7Qz";
 
-fn check_block(block: &Block, at: &AttrPath, needs_change: bool, out: &mut Vec<String>) {
+/// Where a block sits, as far as its attributes' rules depend on it.
+#[derive(Clone, Copy)]
+struct Place {
+    kind: SchemaKind,
+    /// Each argument must declare its update behaviour (no enclosing block declares one).
+    needs_change: bool,
+    /// Inside a set-nested block, where an element is its value.
+    in_set: bool,
+}
+
+fn check_block(block: &Block, at: &AttrPath, place: Place, out: &mut Vec<String>) {
+    let needs_change = place.needs_change;
     for (name, a) in &block.attributes {
         let path = at.clone().attr(name);
         let mut problem = |text: &str| out.push(format!("{path}: {text}"));
@@ -513,9 +563,25 @@ fn check_block(block: &Block, at: &AttrPath, needs_change: bool, out: &mut Vec<S
                 if !block.attributes.contains_key(t) && !block.blocks.contains_key(t) {
                     problem(&format!("recompute_when names no sibling {t:?}"));
                 }
+                if block.attributes.get(t).is_some_and(|s| s.write_only) {
+                    problem(&format!("recompute_when names the write-only {t:?}, which never changes in a plan (name its version attribute)"));
+                }
+            }
+        }
+        check_write_only(block, a, place, &mut problem);
+        // A missing plain twin is reported as such, below.
+        for other in a
+            .conflicts_with
+            .iter()
+            .filter(|o| a.plain_twin.as_ref() != Some(o))
+        {
+            if !block.attributes.contains_key(other) && !block.blocks.contains_key(other) {
+                problem(&format!("conflicts_with names no sibling {other:?}"));
             }
         }
         match (&a.change, a.is_argument()) {
+            (None, true) if a.write_only => {}
+            (Some(_), true) if a.write_only => problem("write-only, yet it declares an update behaviour: Terraform never sees its changes (a version_of sibling carries them)"),
             (None, true) if needs_change => problem("an argument without a declared update behaviour (replace, in place, state only, fixed or a rule)"),
             (Some(_), false) => problem("only computed, yet it declares an update behaviour"),
             _ => {}
@@ -546,11 +612,62 @@ fn check_block(block: &Block, at: &AttrPath, needs_change: bool, out: &mut Vec<S
         if nested.max_items != 0 && nested.min_items > nested.max_items {
             out.push(format!("{path}: min_items is above max_items"));
         }
-        check_block(
-            &nested.block,
-            &path,
-            needs_change && nested.change.is_none(),
-            out,
-        );
+        let inner = Place {
+            needs_change: needs_change && nested.change.is_none(),
+            in_set: place.in_set || nested.nesting == Nesting::Set,
+            ..place
+        };
+        check_block(&nested.block, &path, inner, out);
+    }
+}
+
+/// The rules of write-only attributes and of the version attributes that rotate them.
+fn check_write_only(block: &Block, a: &Attribute, place: Place, problem: &mut impl FnMut(&str)) {
+    if a.write_only {
+        if place.kind != SchemaKind::Resource {
+            problem("write-only, but only managed resources have write-only attributes");
+        }
+        if !a.optional || a.required {
+            problem(
+                "write-only attributes must be optional: Terraform before 1.11 cannot send them",
+            );
+        }
+        let defaulted = a.default.is_some() || a.default_from.is_some();
+        if defaulted {
+            problem("write-only attributes cannot have a default: a default would have to be in the plan");
+        }
+        if a.computed && !defaulted {
+            problem("write-only attributes cannot be computed: nothing of them is ever in state");
+        }
+        if place.in_set {
+            problem(
+                "write-only attributes cannot sit inside a set, whose elements are their values",
+            );
+        }
+        if a.on_update != OnUpdate::Keep {
+            problem("write-only, yet recomputed: nothing of it is ever in state");
+        }
+    }
+    if let Some(plain) = &a.plain_twin {
+        match block.attributes.get(plain) {
+            None => problem(&format!(
+                "write_only_twin_of names no sibling attribute {plain:?}"
+            )),
+            Some(p) if p.write_only => {
+                problem(&format!("its plain twin {plain:?} is write-only too"))
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(secret) = &a.version_of {
+        match block.attributes.get(secret) {
+            Some(s) if s.write_only => {}
+            _ => problem(&format!(
+                "version_of names no write-only sibling {secret:?}"
+            )),
+        }
+        if a.write_only || !a.optional || a.computed {
+            problem("a version attribute must be optional, neither computed nor write-only");
+        }
     }
 }

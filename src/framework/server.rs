@@ -13,10 +13,19 @@ use super::plan::{self, PlanInput, Planned};
 use super::private::Private;
 use super::resource::{AnyResource, Provider};
 use super::schema::Schema;
+use super::write_only;
 use super::{Type, Value};
 
 /// How long one data source read may take, waits for rate limits included.
 const DATA_SOURCE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// What the Terraform on the other end announced it can do (`ClientCapabilities`); an older
+/// Terraform announces nothing, which reads as all false.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClientCapabilities {
+    /// Terraform 1.11+: it keeps write-only values out of plan and state.
+    pub write_only_attributes_allowed: bool,
+}
 
 pub struct Server {
     provider: Box<dyn Provider>,
@@ -176,10 +185,25 @@ impl Server {
         self.unknown_config.get().map(|d| d.clone().into())
     }
 
-    pub fn validate_resource(&self, type_name: &str, config: &Value) -> Diagnostics {
+    /// Validation by the schema and the resource; a write-only value from a Terraform that
+    /// cannot keep it out of plan and state is an error first of all.
+    pub fn validate_resource(
+        &self,
+        type_name: &str,
+        config: &Value,
+        client: ClientCapabilities,
+    ) -> Diagnostics {
         match self.resource(type_name) {
             Ok(r) => {
                 let mut diags = Diagnostics::new();
+                if !client.write_only_attributes_allowed {
+                    write_only::refuse_unsupported(
+                        &r.schema().block,
+                        config,
+                        &Default::default(),
+                        &mut diags,
+                    );
+                }
                 r.validate(config, &mut diags);
                 diags
             }
@@ -211,13 +235,14 @@ impl Server {
         let options = super::json::DecodeOptions {
             ignore_undefined_attributes: true,
         };
-        super::json::decode_with(bytes, r.ty(), options).map_err(|e| {
+        let mut state = super::json::decode_with(bytes, r.ty(), options).map_err(|e| {
             Diagnostic::error(
                 "Stored state does not match the resource schema",
                 e.to_string(),
             )
-            .into()
-        })
+        })?;
+        write_only::strip(&r.schema().block, &mut state);
+        Ok(state)
     }
 
     pub async fn read(
@@ -239,26 +264,32 @@ impl Server {
         register_secrets(r.schema(), [state]);
         let ctx =
             Ctx::new(&self.stop, r.timeout(state, "read")).for_import(private.is_import_pending());
-        r.read(&ctx, state, private).await
+        let (mut new_state, diags, private) = r.read(&ctx, state, private).await;
+        write_only::strip(&r.schema().block, &mut new_state);
+        (new_state, diags, private)
     }
 
     /// The plan, or the diagnostics that stop it (a warning-only plan carries its warnings).
     pub fn plan(&self, type_name: &str, input: &PlanInput) -> Result<Planned, Diagnostics> {
         let r = self.resource(type_name)?;
         register_secrets(r.schema(), [input.prior, input.config]);
-        let planned = r.plan(input);
+        let mut planned = r.plan(input);
         if planned.diagnostics.has_errors() {
             return Err(planned.diagnostics);
         }
+        write_only::strip(&r.schema().block, &mut planned.state);
         Ok(planned)
     }
 
-    /// Create, update or delete, depending on which side is null.
+    /// Create, update or delete, depending on which side is null. Create and update receive
+    /// the plan with the write-only values of `config` (the plan never holds them); the state
+    /// returned holds none.
     pub async fn apply(
         &self,
         type_name: &str,
         prior: &Value,
         planned: &Value,
+        config: &Value,
     ) -> (Value, Diagnostics) {
         let r = match self.resource(type_name) {
             Ok(r) => r,
@@ -267,12 +298,14 @@ impl Server {
         if let Some(d) = self.unconfigured() {
             return (prior.clone(), d);
         }
-        register_secrets(r.schema(), [prior, planned]);
-        match (prior.is_null(), planned.is_null()) {
+        register_secrets(r.schema(), [prior, planned, config]);
+        let block = &r.schema().block;
+        let (mut state, diags) = match (prior.is_null(), planned.is_null()) {
             (true, true) => (Value::Null, Diagnostics::new()),
             (true, false) => {
                 let ctx = Ctx::new(&self.stop, r.timeout(planned, "create"));
-                r.create(&ctx, planned).await
+                let wanted = write_only::with_configured(block, planned, config);
+                r.create(&ctx, &wanted).await
             }
             (false, true) => {
                 let ctx = Ctx::new(&self.stop, r.timeout(prior, "delete"));
@@ -280,16 +313,20 @@ impl Server {
             }
             (false, false) => {
                 let ctx = Ctx::new(&self.stop, r.timeout(planned, "update"));
-                r.update(&ctx, prior, planned).await
+                let wanted = write_only::with_configured(block, planned, config);
+                r.update(&ctx, prior, &wanted).await
             }
-        }
+        };
+        write_only::strip(block, &mut state);
+        (state, diags)
     }
 
     /// The import stub, with the private state that tells the next Read it follows an import.
     pub fn import(&self, type_name: &str, id: &str) -> (Value, Diagnostics, Private) {
         match self.resource(type_name) {
             Ok(r) => {
-                let (state, diags) = r.import_stub(id);
+                let (mut state, diags) = r.import_stub(id);
+                write_only::strip(&r.schema().block, &mut state);
                 (state, diags, Private::import_pending())
             }
             Err(d) => (Value::Null, d, Private::default()),

@@ -87,6 +87,26 @@ impl Validator for IntBetween {
     }
 }
 
+struct WholeNumber;
+
+/// A whole number of any size that fits 64 bits (a version, a counter).
+pub fn whole_number() -> impl Validator {
+    WholeNumber
+}
+
+impl Validator for WholeNumber {
+    fn validate(&self, value: &Value, path: &AttrPath, diags: &mut Diagnostics) {
+        if let Value::Number(n) = value {
+            if n.as_i64().is_none() {
+                diags.push(invalid(
+                    path,
+                    format!("{n} is not allowed; expected a whole number."),
+                ));
+            }
+        }
+    }
+}
+
 struct Length(usize, usize);
 
 /// A string of `lo..=hi` characters.
@@ -338,6 +358,11 @@ mod tests {
         );
         assert_eq!(errors(int_between(1, 5), Value::from(5i64)), 0);
         assert_eq!(errors(int_between(1, 5), Value::from(9i64)), 1);
+        assert_eq!(errors(whole_number(), Value::from(-3i64)), 0);
+        let half = crate::framework::Number::from_f64(1.5)
+            .map(Value::from)
+            .unwrap();
+        assert_eq!(errors(whole_number(), half), 1);
         assert_eq!(errors(duration(), Value::from("1h30m")), 0);
         assert_eq!(errors(duration(), Value::from("soon")), 1);
         assert_eq!(

@@ -13,3 +13,5 @@ mod v6;
 mod wire;
 
 pub use serve::serve_provider;
+#[cfg(test)]
+mod write_only_tests;

@@ -91,10 +91,22 @@ macro_rules! provider_service {
 
             async fn $validate_resource(&self, req: Request<pb::$validate_resource::Request>) -> Rpc<pb::$validate_resource::Response> {
                 let req = req.into_inner();
+                // Absent before protocol 5.8/6.8 (Terraform 1.11): nothing announced.
+                let client = crate::framework::server::ClientCapabilities {
+                    write_only_attributes_allowed: req
+                        .client_capabilities
+                        .as_ref()
+                        .is_some_and(|c| c.write_only_attributes_allowed),
+                };
+                tracing::debug!(
+                    type_name = req.type_name.as_str(),
+                    write_only_attributes_allowed = client.write_only_attributes_allowed,
+                    "validating a resource configuration"
+                );
                 let diags = match self.server.resource(&req.type_name) {
                     Err(d) => d,
                     Ok(r) => match conv::decode(req.config.as_ref(), r.ty(), "configuration") {
-                        Ok(config) => self.server.validate_resource(&req.type_name, &config),
+                        Ok(config) => self.server.validate_resource(&req.type_name, &config, client),
                         Err(d) => d,
                     },
                 };
@@ -228,10 +240,12 @@ macro_rules! provider_service {
                     }
                 };
                 let ty = r.ty();
+                // The configuration is where write-only values travel: the plan never holds them.
                 let decoded = conv::decode(req.prior_state.as_ref(), ty, "prior state").and_then(|prior| {
-                    Ok((prior, conv::decode(req.planned_state.as_ref(), ty, "planned state")?))
+                    let planned = conv::decode(req.planned_state.as_ref(), ty, "planned state")?;
+                    Ok((prior, planned, conv::decode(req.config.as_ref(), ty, "configuration")?))
                 });
-                let (prior, planned) = match decoded {
+                let (prior, planned, config) = match decoded {
                     Ok(v) => v,
                     Err(d) => {
                         return Ok(Response::new(pb::apply_resource_change::Response {
@@ -241,7 +255,7 @@ macro_rules! provider_service {
                         }))
                     }
                 };
-                let (new_state, mut diags) = self.server.apply(&req.type_name, &prior, &planned).await;
+                let (new_state, mut diags) = self.server.apply(&req.type_name, &prior, &planned, &config).await;
                 let encoded = match conv::encode(&new_state, ty) {
                     Ok(dv) => Some(dv),
                     Err(d) => {

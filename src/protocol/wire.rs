@@ -98,6 +98,7 @@ macro_rules! wire_conversions {
                         computed: a.computed,
                         sensitive: a.sensitive,
                         deprecated: a.deprecated,
+                        write_only: a.write_only,
                         ..Default::default()
                     })
                     .collect(),

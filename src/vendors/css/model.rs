@@ -28,6 +28,9 @@ pub struct Cluster {
     pub https_enabled: Option<bool>,
     pub authority_enabled: Option<bool>,
     pub admin_password: Option<String>,
+    /// Write-only: the configured value during create and update, null in every state.
+    pub admin_password_wo: Option<String>,
+    pub admin_password_wo_version: Option<i64>,
     pub backup_strategy: Option<BackupStrategy>,
     pub tags: Option<BTreeMap<String, String>>,
     pub status: Option<String>,
@@ -54,6 +57,11 @@ impl fmt::Debug for Cluster {
                 "admin_password",
                 &self.admin_password.as_ref().map(|_| "<redacted>"),
             )
+            .field(
+                "admin_password_wo",
+                &self.admin_password_wo.as_ref().map(|_| "<redacted>"),
+            )
+            .field("admin_password_wo_version", &self.admin_password_wo_version)
             .field("backup_strategy", &self.backup_strategy)
             .field("tags", &self.tags)
             .field("status", &self.status)
@@ -105,6 +113,31 @@ impl Cluster {
         self.authority_enabled.unwrap_or(false)
     }
 
+    /// The admin password as configured, from either argument (they conflict).
+    pub fn password(&self) -> Option<&str> {
+        self.admin_password
+            .as_deref()
+            .or(self.admin_password_wo.as_deref())
+    }
+
+    /// What an update from `prior` to this plan has to send through the password reset API:
+    /// the argument it comes from, and the password. A new `admin_password` is sent; a
+    /// write-only one only when its version changed (Terraform cannot see the value change) or
+    /// when it takes over from a removed `admin_password`.
+    pub fn password_reset(&self, prior: &Cluster) -> Option<(&'static str, &str)> {
+        if self.admin_password != prior.admin_password {
+            if let Some(p) = &self.admin_password {
+                return Some(("admin_password", p));
+            }
+        }
+        let rotated = self.admin_password_wo_version != prior.admin_password_wo_version;
+        let took_over = prior.admin_password.is_some() && self.admin_password.is_none();
+        match &self.admin_password_wo {
+            Some(p) if rotated || took_over => Some(("admin_password_wo", p)),
+            _ => None,
+        }
+    }
+
     /// The create request for this (planned) cluster. The admin password is sent only in
     /// security mode, the only mode in which the API uses it.
     pub fn create_request(&self) -> client::CreateCluster {
@@ -149,7 +182,10 @@ impl Cluster {
                 },
                 https_enable: self.https_enabled.unwrap_or(false),
                 authority_enable: self.authority(),
-                admin_pwd: self.admin_password.clone().filter(|_| self.authority()),
+                admin_pwd: self
+                    .password()
+                    .filter(|_| self.authority())
+                    .map(str::to_string),
                 backup_strategy: self
                     .backup_strategy
                     .as_ref()
@@ -450,5 +486,62 @@ mod tests {
             Some("Secret#123")
         );
         assert!(!format!("{m:?}").contains("Secret#123"));
+        let wo = Cluster {
+            authority_enabled: Some(true),
+            admin_password_wo: Some("Wr1te#only".into()),
+            ..Cluster::default()
+        };
+        assert_eq!(
+            wo.create_request().cluster.admin_pwd.as_deref(),
+            Some("Wr1te#only")
+        );
+        assert!(!format!("{wo:?}").contains("Wr1te#only"));
+    }
+
+    #[test]
+    fn a_write_only_password_is_reset_when_its_version_changes() {
+        let prior = Cluster {
+            authority_enabled: Some(true),
+            admin_password_wo_version: Some(1),
+            ..Cluster::default()
+        };
+        let plan = |version: Option<i64>, wo: Option<&str>| Cluster {
+            admin_password_wo_version: version,
+            admin_password_wo: wo.map(String::from),
+            ..prior.clone()
+        };
+        // The same version: whatever the value, nothing to send (Terraform cannot see it).
+        assert_eq!(
+            plan(Some(1), Some("New#pass1")).password_reset(&prior),
+            None
+        );
+        assert_eq!(
+            plan(Some(2), Some("New#pass1")).password_reset(&prior),
+            Some(("admin_password_wo", "New#pass1"))
+        );
+        assert_eq!(plan(None, None).password_reset(&prior), None);
+        // From admin_password to admin_password_wo: the write-only one takes over.
+        let plain = Cluster {
+            admin_password: Some("Old#pass1".into()),
+            admin_password_wo_version: None,
+            ..prior.clone()
+        };
+        let moved = Cluster {
+            admin_password: None,
+            admin_password_wo: Some("New#pass1".into()),
+            ..plain.clone()
+        };
+        assert_eq!(
+            moved.password_reset(&plain),
+            Some(("admin_password_wo", "New#pass1"))
+        );
+        let changed = Cluster {
+            admin_password: Some("New#pass2".into()),
+            ..plain.clone()
+        };
+        assert_eq!(
+            changed.password_reset(&plain),
+            Some(("admin_password", "New#pass2"))
+        );
     }
 }

@@ -325,7 +325,7 @@ impl Resource for ClusterResource {
         let client = self.client()?;
         let cancel = ctx.cancel_token();
         let id = prior.id.clone().unwrap_or_default();
-        let secret = plan.admin_password.clone();
+        let secret = plan.password().map(str::to_string);
         let secret = secret.as_deref();
         // What has been applied so far: the state to keep if a later step fails.
         let mut done = prior.clone();
@@ -361,25 +361,24 @@ impl Resource for ClusterResource {
             done.apply_detail(&detail);
         }
 
-        if plan.admin_password != prior.admin_password {
-            match &plan.admin_password {
-                Some(password) if plan.authority() => {
-                    let password = Secret::new(password.clone());
-                    retry_busy(ctx, &format!("cluster {id} to accept a password reset"), || {
-                        client.reset_password(&id, &password, cancel)
-                    })
-                    .await
-                    .map_err(|e| wait_failure("resetting the admin password", e, &done))?;
-                }
-                Some(_) => ctx.warn(
-                    "admin_password was not sent",
-                    "The cluster is not in security mode (authority_enabled = false), so it has no admin password to reset; the value is kept in state only.",
-                ),
-                // Removing the password from the configuration cannot unset it on the cluster.
-                None => {}
+        // Removing the password from the configuration cannot unset it on the cluster.
+        match plan.password_reset(&prior) {
+            Some((_, password)) if plan.authority() => {
+                let password = Secret::new(password.to_string());
+                retry_busy(ctx, &format!("cluster {id} to accept a password reset"), || {
+                    client.reset_password(&id, &password, cancel)
+                })
+                .await
+                .map_err(|e| wait_failure("resetting the admin password", e, &done))?;
             }
-            done.admin_password = plan.admin_password.clone();
+            Some((argument, _)) => ctx.warn(
+                format!("{argument} was not sent"),
+                "The cluster is not in security mode (authority_enabled = false), so it has no admin password to reset; nothing was sent.",
+            ),
+            None => {}
         }
+        done.admin_password = plan.admin_password.clone();
+        done.admin_password_wo_version = plan.admin_password_wo_version;
 
         if plan.backup_strategy != prior.backup_strategy {
             // A removed block turns automatic snapshots off, with the last settings.

@@ -7,7 +7,7 @@ use crate::framework::plan::ChangeRequest;
 use crate::framework::schema::{
     boolean, list_of, map_of, number, string, Block, Change, Declare, NestedBlock, Schema, Timeouts,
 };
-use crate::framework::validators::{int_between, matches, not_empty, one_of, Check};
+use crate::framework::validators::{int_between, matches, not_empty, one_of, whole_number, Check};
 use crate::framework::{AttrPath, Diagnostic, Diagnostics, Type, Value};
 
 pub const VOLUME_TYPES: &[&str] = &["COMMON", "HIGH", "ULTRAHIGH", "ESSD"];
@@ -207,7 +207,7 @@ pub fn schema() -> Schema {
         boolean()
             .default(false)
             .replace()
-            .describe("Security mode: users must log in. Requires `admin_password`."),
+            .describe("Security mode: users must log in. Requires `admin_password` or `admin_password_wo`."),
     )
     .attr(
         "admin_password",
@@ -215,9 +215,26 @@ pub fn schema() -> Schema {
             .optional()
             .sensitive()
             .in_place()
-            .no_removal("CSS has no API that removes the admin password; set a new one instead.")
+            .no_removal("CSS has no API that removes the admin password; set a new one instead (moving it to `admin_password_wo` is not a removal).")
             .validate(Check(admin_password))
-            .describe("Password of the `admin` user in security mode: 8–32 characters with at least 3 of upper-case letters, lower-case letters, digits and special characters. Changed in place through the password reset API. The API never returns it, so after an import the first plan shows it as an in-place update."),
+            .describe("Password of the `admin` user in security mode: 8–32 characters with at least 3 of upper-case letters, lower-case letters, digits and special characters. Changed in place through the password reset API. The API never returns it, so after an import the first plan shows it as an in-place update. It is stored in the state; with Terraform 1.11 or later, `admin_password_wo` keeps it out of plan and state."),
+    )
+    .attr(
+        "admin_password_wo",
+        string()
+            .optional()
+            .sensitive()
+            .write_only_twin_of("admin_password")
+            .validate(Check(admin_password))
+            .describe("The admin password, kept out of plan and state (it may come from an ephemeral value), with the same rules as `admin_password`: set one of them, not both. It is sent when the cluster is created. Terraform cannot see it change: to send a new one through the password reset API, change `admin_password_wo_version` too."),
+    )
+    .attr(
+        "admin_password_wo_version",
+        number()
+            .optional()
+            .version_of("admin_password_wo")
+            .validate(whole_number())
+            .describe("Any whole number, kept in state (the password is not). Change it, for example by adding 1, to rotate `admin_password_wo` through the password reset API."),
     )
     .block(
         "backup_strategy",
@@ -300,6 +317,7 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
     let https = flag(config, "https_enabled");
     let authority = flag(config, "authority_enabled");
     let password = config.get("admin_password").unwrap_or(&Value::Null);
+    let write_only = config.get("admin_password_wo").unwrap_or(&Value::Null);
     if https == Some(true) && authority == Some(false) {
         diags.push(
             Diagnostic::error(
@@ -309,13 +327,22 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
             .at(AttrPath::root("https_enabled")),
         );
     }
-    if authority == Some(true) && password.is_null() {
+    if authority == Some(true) && password.is_null() && write_only.is_null() {
         diags.push(
             Diagnostic::error(
                 "Missing admin_password",
-                "admin_password is required when authority_enabled = true (security mode needs the admin user's password).",
+                "admin_password is required when authority_enabled = true (security mode needs the admin user's password); with Terraform 1.11 or later, admin_password_wo may set it instead.",
             )
             .at(AttrPath::root("admin_password")),
+        );
+    }
+    if authority == Some(false) && write_only.is_known() && !write_only.is_null() {
+        diags.push(
+            Diagnostic::warning(
+                "admin_password_wo is not used",
+                "admin_password_wo only applies in security mode (authority_enabled = true): it is not sent to CSS.",
+            )
+            .at(AttrPath::root("admin_password_wo")),
         );
     }
     if authority == Some(false) && password.is_known() && !password.is_null() {
@@ -422,6 +449,39 @@ mod tests {
             ("admin_password", Value::Unknown),
         ]);
         assert!(errors_at(&unknown_password).is_empty());
+    }
+
+    #[test]
+    fn the_write_only_password_follows_the_same_rules_and_conflicts_with_the_plain_one() {
+        let secure = |pairs: &[(&str, Value)]| {
+            let mut all = vec![("authority_enabled", Value::from(true))];
+            all.extend(pairs.iter().cloned());
+            config(&all)
+        };
+        assert!(errors_at(&secure(&[("admin_password_wo", "Str0ng#pass".into())])).is_empty());
+        assert_eq!(
+            errors_at(&secure(&[("admin_password_wo", "weakpassword".into())])),
+            vec!["admin_password_wo"]
+        );
+        assert_eq!(
+            errors_at(&secure(&[
+                ("admin_password", "Str0ng#pass".into()),
+                ("admin_password_wo", "Str0ng#pass".into()),
+            ])),
+            vec!["admin_password_wo"]
+        );
+        assert_eq!(
+            errors_at(&secure(&[("admin_password_wo_version", 1i64.into())])),
+            // No password at all, and a version with nothing to send.
+            vec!["admin_password_wo_version", "admin_password"]
+        );
+        let mut rotated = secure(&[("admin_password_wo", "Str0ng#pass".into())]);
+        if let Value::Object(f) = &mut rotated {
+            f.insert("admin_password_wo_version".into(), 2i64.into());
+        }
+        assert!(errors_at(&rotated).is_empty());
+        // An ephemeral value may be unknown at validation: judged once known.
+        assert!(errors_at(&secure(&[("admin_password_wo", Value::Unknown)])).is_empty());
     }
 
     #[test]
