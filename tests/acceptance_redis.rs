@@ -730,3 +730,54 @@ fn https_verification_ca_cert_and_insecure() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Resilience: credentials, injected faults, crash recovery
+// ---------------------------------------------------------------------------------------------
+
+/// The requests of the simulator's log that drew a 401, as `METHOD path` lines.
+fn unauthorized_requests(sim: &Sim) -> Vec<String> {
+    sim.vendor_requests("redis")
+        .into_iter()
+        .filter(|r| r["status"] == 401)
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["method"].as_str().unwrap_or(""),
+                r["path"].as_str().unwrap_or("")
+            )
+        })
+        .collect()
+}
+
+/// Credentials go with every request that has them: a whole apply, plan, refresh and destroy
+/// of a three-node cluster (and an import with the provider's credentials) draws no 401, which
+/// real clusters would log as failed logins.
+#[test]
+fn no_request_draws_a_401() {
+    for_each_terraform("no_request_draws_a_401", |tf, sim, wd| {
+        let base = redis_base(sim);
+        let (n1, n2, n3) = three_nodes(&base);
+        init_with(
+            wd,
+            &main_tf(&ProviderCfg::with_credentials(), &[&n1, &n2, &n3]),
+        );
+        wd.apply().assert_success();
+        wd.plan().assert_no_changes();
+        wd.run(&["refresh", "-input=false", "-no-color"])
+            .assert_success();
+        wd.run(&["state", "rm", "redis_bootstrap.node3"])
+            .assert_success();
+        wd.import("redis_bootstrap.node3", &n3.endpoint)
+            .assert_success();
+        wd.plan();
+        wd.destroy().assert_success();
+        let unauthorized = unauthorized_requests(sim);
+        let total = sim.vendor_requests("redis").len();
+        eprintln!(
+            "{tf}: {} of {total} Redis requests drew a 401: {unauthorized:#?}",
+            unauthorized.len()
+        );
+        assert!(unauthorized.is_empty(), "{tf}: {unauthorized:#?}");
+    });
+}
