@@ -12,6 +12,9 @@ use crate::framework::settings::{bool_setting, string_setting, Configured};
 use crate::framework::{AttrPath, Diagnostic, Diagnostics, Provider, Typed, Value};
 use crate::http::{HttpClient, HttpSettings};
 
+/// Attempts per request (the shared default is 6).
+const NODE_ATTEMPTS: u32 = 10;
+
 #[derive(Default)]
 pub struct RedisProvider {
     client: Configured<RedisClient>,
@@ -103,6 +106,9 @@ impl Provider for RedisProvider {
             user_agent: concat!("terraform-provider-redis/", env!("CARGO_PKG_VERSION")).to_string(),
             insecure,
             ca_cert_pem,
+            // A node answers 503 while its services start and has no rate limit to respect:
+            // more attempts per call (about 2.5 minutes of backoff at worst) before giving up.
+            max_attempts: NODE_ATTEMPTS,
             ..HttpSettings::default()
         };
         match HttpClient::new(settings) {

@@ -36,6 +36,23 @@ const POLL: Backoff = Backoff {
 /// retries) before a wait gives up on the node.
 const POLL_FAILURES_TOLERATED: u32 = 5;
 
+/// Transient failures in a row during one wait: a node that is busy bootstrapping or removing a
+/// member may miss an answer now and then, which is waited out (the operation's timeout still
+/// bounds the whole wait).
+#[derive(Default)]
+struct Misses(AtomicU32);
+
+impl Misses {
+    /// Whether `e` is one more miss to wait out.
+    fn tolerate(&self, e: &ApiError) -> bool {
+        e.is_transient() && self.0.fetch_add(1, Ordering::Relaxed) < POLL_FAILURES_TOLERATED
+    }
+
+    fn reset(&self) {
+        self.0.store(0, Ordering::Relaxed);
+    }
+}
+
 pub struct BootstrapResource {
     client: Configured<RedisClient>,
 }
@@ -206,21 +223,14 @@ impl BootstrapResource {
     ) -> Result<BootstrapInfo, WaitError<WaitFailed>> {
         let posted = Instant::now();
         let what = format!("the bootstrap of {} to complete", node.endpoint());
-        // A node that is busy bootstrapping may miss an answer now and then: a few failed polls
-        // in a row are waited out (the operation's timeout still bounds the whole wait).
-        let failures = AtomicU32::new(0);
+        let misses = Misses::default();
         wait_until(ctx, &what, POLL, || async {
             let info = match node.bootstrap_status(ctx.cancel_token()).await {
                 Ok(info) => {
-                    failures.store(0, Ordering::Relaxed);
+                    misses.reset();
                     info
                 }
-                Err(e)
-                    if e.is_transient()
-                        && failures.fetch_add(1, Ordering::Relaxed) < POLL_FAILURES_TOLERATED =>
-                {
-                    return Ok(Poll::Pending(format!("no answer ({e})")));
-                }
+                Err(e) if misses.tolerate(&e) => return Ok(Poll::Pending(format!("no answer ({e})"))),
                 Err(e) => return Err(e.into()),
             };
             let state = info.state().unwrap_or("unknown").to_string();
@@ -348,11 +358,13 @@ impl BootstrapResource {
             return Ok(());
         }
         let what = format!("node {uid} to leave its cluster");
+        let misses = Misses::default();
         wait_until(ctx, &what, POLL, || async {
             // A removed node is reset to a fresh node, or at least stops being this uid.
             let now = match node.bootstrap_status(ctx.cancel_token()).await {
                 Ok(now) => now,
                 Err(ApiError::NotFound(_) | ApiError::NotMember(_)) => return Ok(Poll::Ready(())),
+                Err(e) if misses.tolerate(&e) => return Ok(Poll::Pending(format!("no answer ({e})"))),
                 Err(e) => return Err(e.into()),
             };
             if now.state() != Some("completed") || now.uid().is_some_and(|u| u != uid) {
@@ -363,11 +375,15 @@ impl BootstrapResource {
                 Ok(Some(s)) if s.failed() => Err(WaitFailed::RemoveFailed(
                     s.error.or(s.message).or(s.status).unwrap_or_default(),
                 )),
-                Ok(Some(s)) => Ok(Poll::Pending(format!(
-                    "{} {}%",
-                    s.status.unwrap_or_else(|| "running".to_string()),
-                    s.progress.unwrap_or_else(|| "?".to_string())
-                ))),
+                Ok(Some(s)) => {
+                    misses.reset();
+                    Ok(Poll::Pending(format!(
+                        "{} {}%",
+                        s.status.unwrap_or_else(|| "running".to_string()),
+                        s.progress.unwrap_or_else(|| "?".to_string())
+                    )))
+                }
+                Err(e) if misses.tolerate(&e) => Ok(Poll::Pending(format!("no answer ({e})"))),
                 Err(e) => Err(e.into()),
             }
         })

@@ -17,7 +17,7 @@ use crate::framework::Ctx;
 
 /// How long a node may keep answering "not ready" (or not answering at all) before the start
 /// gives up: a freshly installed node's services take a while to come up.
-pub const STARTUP_GRACE: Duration = Duration::from_secs(300);
+pub const STARTUP_GRACE: Duration = Duration::from_secs(180);
 
 /// Pauses between rounds while the node is not ready.
 pub const ROUNDS: Backoff = Backoff {
