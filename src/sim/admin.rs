@@ -2,27 +2,61 @@
 //!
 //! | request | effect / answer |
 //! | --- | --- |
-//! | `GET /_admin/requests[?vendor=&method=&path_contains=]` | `{"total": N, "requests": [{"vendor","method","path","status","at_ms"}]}`, oldest first; `total` is the number of entries returned |
+//! | `GET /_admin/requests[?vendor=&method=&path_contains=]` | `{"total": N, "requests": [{"vendor","method","path","status","at_ms","fault"?}]}`, oldest first; `total` is the number of entries returned; `status` 0 and `fault` as below for injected faults |
 //! | `DELETE /_admin/requests` | clears the log → `{"cleared": N}` |
-//! | `GET /_admin/faults` | the queued faults |
+//! | `GET /_admin/faults` | the queued faults, with remaining `times` (`null` = unlimited) |
 //! | `POST /_admin/faults` | queues a fault (body below) → `{"queued": <fault>, "pending": N}` |
 //! | `DELETE /_admin/faults` | clears the queue → `{"cleared": N}` |
 //! | `GET /_admin/config` | `{"pace_ms", "rate_limit_ms"}` |
 //! | `POST /_admin/config` | `{"pace_ms"?, "rate_limit_ms"?}` changes them → the new config |
 //! | `/_admin/<vendor>/…` | per-vendor back doors (see e.g. `instaclustr::admin_routes`) |
 //!
-//! Fault body: `{"vendor": "instaclustr", "method": "GET"?, "path_contains": "resize"?,
-//! "status": 500, "body": {..}?, "retry_after": 1?, "times": 1?}`. The next `times` requests to
-//! that vendor whose method matches (case-insensitive) and whose path (without the vendor prefix)
-//! contains `path_contains` get `status` with `body` (default: the vendor's error shape with
-//! message "injected fault (clusterform-sim)") and a `Retry-After: <retry_after>` header if given,
-//! instead of normal handling — before rate limiting and auth. Faults are matched in the order
-//! they were queued.
+//! Fault body (every field but `vendor` optional; unknown fields are refused):
+//! `{"vendor": "instaclustr", "method": "GET", "path_contains": "resize", "times": 1,
+//! "probability": 1, ...kind fields}`. A request *matches* a fault when the vendor is the same,
+//! the method matches (case-insensitive) and its path (without the vendor prefix and query)
+//! contains `path_contains`. Faults are tried in the order they were queued; each matching fault
+//! *fires* with chance `probability` (0 < p ≤ 1, default 1), and one that does not fire lets the
+//! next matching fault try. The first that fires takes over the exchange, before rate limiting
+//! (and, unless it lets the request be handled, before auth). `times` counts firings (default 1,
+//! but unlimited when `probability` is given; a given `times` always bounds it); a fault leaves
+//! the queue when it is used up. `GET /_admin/faults` lists the queue with the remaining `times`
+//! (`null` = unlimited) and every field filled in (`status`/`body`/… `null`, `act`/`drop` false,
+//! `remove` `[]`, `probability` 1 when not given).
 //!
-//! A lie instead of a fault: `{"vendor", "method"?, "path_contains"?, "patch": {..}, "times"?}`
-//! (no `status`). The matching requests are handled normally, then the JSON object `patch` is
-//! merged into the answer's JSON body (objects key by key, anything else replaced), so a test can
-//! make the API report something other than what it did.
+//! Kinds, by the fields that choose them (`fault` is the request log's name for it):
+//!
+//! | fields | handled? | the client gets | `fault` |
+//! | --- | --- | --- | --- |
+//! | `"status": 503, "body"?, "retry_after"?` | no | `status` with `body` (default: the vendor's JSON error shape, message "injected fault (clusterform-sim)") and `Retry-After` if given | `status` |
+//! | `"status": 503, "act": true, "body"?, "retry_after"?` | yes: the simulator really acts (the cluster is created, …) | the same fault answer instead of the real one: "the server acted, then the answer was lost" | `act` |
+//! | `"drop": true` | no | no HTTP answer at all: the connection closes without a single response byte (EOF or reset; reqwest reports a transport error, never a status) | `drop` |
+//! | `"drop": true, "act": true` | yes | as `drop`, after the simulator acted | `act_drop` |
+//! | `"garble": "truncate"` | yes | the real status and headers, the body cut to its first half (`len / 2` bytes) | `garble` |
+//! | `"garble": "invalid"` | yes | the real status and headers, the body replaced by bytes that are neither JSON nor XML (nor UTF-8) | `garble` |
+//! | `"patch": {..}` | yes | the real answer with the JSON object `patch` merged into its JSON body (objects key by key, anything else replaced): unexpected or wrong fields | `lie` |
+//! | `"remove": ["a.b", ..]` | yes | the real answer with each dotted path removed from its JSON body (a segment that meets an array applies the rest of the path to every element, a top-level array too), or from its XML body (element names below the root element, compared ignoring ASCII case so `"publicKey"` also removes CloudBasic's `<PublicKey>`; repeated elements all go): missing fields | `lie` |
+//! | `"delay_ms": 2000` alone | yes | the real answer, `delay_ms` late | `delay` |
+//!
+//! Combinations: `delay_ms` adds to any kind (the answer, fault or real, or the drop comes that
+//! much later; a handled request is handled first, so the simulator acts at once and only the
+//! answer is late). `patch` and `remove` combine (fields removed first, then the patch merged),
+//! and `garble` can follow them (then the log says `garble`). `patch` only changes JSON bodies
+//! (an XML answer keeps its elements), `remove` JSON and XML ones; a body that does not parse is
+//! left alone. `garble` spoils any body. A changed body is sent with
+//! a matching `Content-Length`. The delay is an async sleep outside the state lock: other requests
+//! and the admin API are not held up.
+//!
+//! Refused with a 400 and a message: `times` 0; `probability` outside (0, 1]; a `status` outside
+//! 100-999; `status` with `drop`; `body`/`retry_after` without `status`; `act` without `status`
+//! or `drop`; `patch`/`remove`/`garble` with `status` or `drop` (those replace the answer they
+//! would change); `patch` not an object; an empty `remove` path or segment; a `garble` other than
+//! `truncate`/`invalid`; a fault with none of `status`, `drop`, `patch`, `remove`, `garble`,
+//! `delay_ms`.
+//!
+//! The request log records what the client got: the fault's status for `status` and `act`
+//! faults, 0 for `drop` and `act_drop`, the real status otherwise; every entry shaped by a fault
+//! also has `"fault": "<kind>"` (entries without a fault have no `fault` field).
 
 use std::time::Duration;
 
@@ -35,7 +69,8 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{json_error, json_message, lock, Fault, Shared, MODULES};
+use super::faults::FaultRequest;
+use super::{json_error, json_message, lock, Shared, MODULES};
 
 pub fn router() -> Router<Shared> {
     Router::new()
@@ -108,19 +143,6 @@ async fn clear_requests(State(shared): State<Shared>) -> Response {
     Json(json!({ "cleared": cleared })).into_response()
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FaultRequest {
-    vendor: String,
-    method: Option<String>,
-    path_contains: Option<String>,
-    status: Option<u16>,
-    body: Option<Value>,
-    retry_after: Option<u64>,
-    times: Option<u32>,
-    patch: Option<Value>,
-}
-
 async fn list_faults(State(shared): State<Shared>) -> Response {
     let st = lock(&shared);
     Json(json!(st.faults)).into_response()
@@ -142,44 +164,9 @@ async fn add_fault(State(shared): State<Shared>, body: Bytes) -> Response {
             )),
         );
     }
-    let status = match (req.status, &req.patch) {
-        (Some(s), None) if StatusCode::from_u16(s).is_ok() && s >= 100 => s,
-        (None, Some(Value::Object(_))) => 200,
-        (None, None) | (Some(_), None) => {
-            return json_error(
-                StatusCode::BAD_REQUEST,
-                json_message("status must be an HTTP status code (100-999)"),
-            )
-        }
-        (Some(_), Some(_)) => {
-            return json_error(
-                StatusCode::BAD_REQUEST,
-                json_message("a fault has either a status or a patch, not both"),
-            )
-        }
-        (None, Some(_)) => {
-            return json_error(
-                StatusCode::BAD_REQUEST,
-                json_message("patch must be a JSON object"),
-            )
-        }
-    };
-    let times = req.times.unwrap_or(1);
-    if times == 0 {
-        return json_error(
-            StatusCode::BAD_REQUEST,
-            json_message("times must be at least 1"),
-        );
-    }
-    let fault = Fault {
-        vendor: req.vendor,
-        method: req.method,
-        path_contains: req.path_contains,
-        status,
-        body: req.body,
-        retry_after: req.retry_after,
-        times,
-        patch: req.patch,
+    let fault = match req.validate() {
+        Ok(f) => f,
+        Err(problem) => return json_error(StatusCode::BAD_REQUEST, json_message(&problem)),
     };
     let mut st = lock(&shared);
     st.faults.push(fault.clone());

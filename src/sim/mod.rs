@@ -15,13 +15,16 @@
 //! limiting — happens in one middleware ([`vendor_gate`]) wrapped around each vendor router, so a
 //! new vendor module only brings its routes, its auth check and its error-body shape.
 //!
-//! Order inside the gate, per request: (1) a queued fault that matches wins outright, (2) the rate
-//! limiter, (3) the vendor router (auth, then the handler). Every outcome, including injected
-//! faults, 401s and 429s, is recorded in the request log.
+//! Order inside the gate, per request: (1) a queued fault that matches and fires takes over the
+//! exchange ([`faults`]: it may still let the vendor router handle the request, then change, delay
+//! or drop the answer), bypassing the rate limiter; otherwise (2) the rate limiter, (3) the vendor
+//! router (auth, then the handler). Every outcome, including injected faults, 401s and 429s, is
+//! recorded in the request log with the status the client got.
 
 pub mod admin;
 pub mod cloudbasic;
 pub mod css;
+pub mod faults;
 pub mod iam;
 pub mod instaclustr;
 pub mod redis;
@@ -122,37 +125,13 @@ pub struct LoggedRequest {
     pub method: String,
     /// Path without the vendor prefix and without the query string.
     pub path: String,
+    /// What the client got; 0 when an injected fault dropped the connection without an answer.
     pub status: u16,
     /// Milliseconds since the simulator started: lets tests check a client's request spacing.
     pub at_ms: u64,
-}
-
-/// A queued response that replaces the normal handling of the next matching requests.
-#[derive(Clone, Debug, Serialize)]
-pub struct Fault {
-    pub vendor: String,
-    pub method: Option<String>,
-    pub path_contains: Option<String>,
-    pub status: u16,
-    pub body: Option<Value>,
-    pub retry_after: Option<u64>,
-    pub times: u32,
-    /// A lie rather than a failure: the request is handled, then this is merged into the body.
-    pub patch: Option<Value>,
-}
-
-impl Fault {
-    fn matches(&self, vendor: &str, method: &str, path: &str) -> bool {
-        self.vendor == vendor
-            && self
-                .method
-                .as_deref()
-                .is_none_or(|m| m.eq_ignore_ascii_case(method))
-            && self
-                .path_contains
-                .as_deref()
-                .is_none_or(|p| path.contains(p))
-    }
+    /// The kind of injected fault that shaped the answer ([`faults::Kind`]); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<&'static str>,
 }
 
 /// The log keeps at most this many entries (oldest dropped) so a long demo cannot grow memory
@@ -165,7 +144,7 @@ pub struct SimState {
     pub config: SimConfig,
     pub started: Instant,
     pub log: VecDeque<LoggedRequest>,
-    pub faults: Vec<Fault>,
+    pub faults: Vec<faults::Fault>,
     /// Last request admitted by the rate limiter, per (vendor, client IP).
     pub last_admitted: HashMap<(&'static str, Option<IpAddr>), Instant>,
     pub instaclustr: instaclustr::State,
@@ -189,21 +168,6 @@ impl SimState {
             cloudbasic: cloudbasic::State::default(),
             redis: redis::State::default(),
         }
-    }
-
-    /// Pops one use of the first queued fault matching this request.
-    fn take_fault(&mut self, vendor: &str, method: &str, path: &str) -> Option<Fault> {
-        let idx = self
-            .faults
-            .iter()
-            .position(|f| f.matches(vendor, method, path))?;
-        let fault = self.faults[idx].clone();
-        if self.faults[idx].times <= 1 {
-            self.faults.remove(idx);
-        } else {
-            self.faults[idx].times -= 1;
-        }
-        Some(fault)
     }
 
     /// Returns how long the client must still wait, or records the request as admitted.
@@ -288,6 +252,14 @@ pub async fn serve(listener: tokio::net::TcpListener, cfg: SimConfig) -> io::Res
     .await
 }
 
+/// Who deals with a request that reaches the gate.
+enum Turn {
+    Fault(faults::Fault),
+    /// The rate limiter refuses it; the client must wait this long.
+    Limited(Duration),
+    Api,
+}
+
 /// The middleware every vendor router sits behind: faults, rate limit, request log.
 pub async fn vendor_gate(
     State((shared, vendor)): State<(Shared, Vendor)>,
@@ -306,27 +278,31 @@ pub async fn vendor_gate(
         .map(|c| c.0.ip());
     let started = Instant::now();
 
-    // Which part of the gate answered, for the stderr log line.
-    let (early, answered_by) = {
+    let turn = {
         let mut st = lock(&shared);
-        match st.take_fault(vendor.name, &method, &path) {
-            Some(Fault {
-                patch: Some(patch), ..
-            }) => (Err(patch), "api, patched"),
-            Some(fault) => (Ok(Some(fault_response(&vendor, &fault))), "fault"),
+        match faults::draw(&mut st.faults, vendor.name, &method, &path) {
+            Some(fault) => Turn::Fault(fault),
             None => match st.rate_check(&vendor, ip, started) {
-                Some(wait) => (Ok(Some(rate_limited_response(&vendor, wait))), "rate-limit"),
-                None => (Ok(None), "api"),
+                Some(wait) => Turn::Limited(wait),
+                None => Turn::Api,
             },
         }
     };
-    let resp = match early {
-        Ok(Some(resp)) => resp,
-        Ok(None) => next.run(req).await,
-        Err(patch) => patched(next.run(req).await, &patch).await,
+    // `answered_by` says which part of the gate answered, for the stderr log line.
+    let (resp, kind, answered_by) = match turn {
+        Turn::Fault(fault) => {
+            let kind = fault.kind();
+            let resp = faults::apply(&fault, &vendor, req, next).await;
+            (resp, Some(kind), kind.as_str())
+        }
+        Turn::Limited(wait) => (rate_limited_response(&vendor, wait), None, "rate-limit"),
+        Turn::Api => (next.run(req).await, None, "api"),
     };
 
-    let status = resp.status().as_u16();
+    let status = match kind {
+        Some(k) if k.dropped() => 0,
+        _ => resp.status().as_u16(),
+    };
     {
         let mut st = lock(&shared);
         let at_ms = st.started.elapsed().as_millis() as u64;
@@ -336,6 +312,7 @@ pub async fn vendor_gate(
             path: path.clone(),
             status,
             at_ms,
+            fault: kind.map(faults::Kind::as_str),
         });
     }
     // Only method, path and status: headers (Authorization!) and bodies are never logged.
@@ -348,54 +325,6 @@ pub async fn vendor_gate(
         answered_by,
         "request"
     );
-    resp
-}
-
-/// The answer with `patch` merged into its JSON body; an answer that is not JSON is left alone.
-async fn patched(resp: Response, patch: &Value) -> Response {
-    let (parts, body) = resp.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024 * 1024).await else {
-        return (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "unreadable answer to patch",
-        )
-            .into_response();
-    };
-    let Ok(mut json) = serde_json::from_slice::<Value>(&bytes) else {
-        return Response::from_parts(parts, axum::body::Body::from(bytes));
-    };
-    merge(&mut json, patch);
-    let mut out = (parts.status, Json(json)).into_response();
-    for (name, value) in parts.headers.iter() {
-        if name != header::CONTENT_LENGTH {
-            out.headers_mut().insert(name.clone(), value.clone());
-        }
-    }
-    out
-}
-
-fn merge(target: &mut Value, patch: &Value) {
-    match (target, patch) {
-        (Value::Object(t), Value::Object(p)) => {
-            for (k, v) in p {
-                merge(t.entry(k.clone()).or_insert(Value::Null), v);
-            }
-        }
-        (t, p) => *t = p.clone(),
-    }
-}
-
-fn fault_response(vendor: &Vendor, fault: &Fault) -> Response {
-    let status = StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = fault
-        .body
-        .clone()
-        .unwrap_or_else(|| (vendor.error_body)(status, "injected fault (clusterform-sim)"));
-    let mut resp = (status, Json(body)).into_response();
-    if let Some(secs) = fault.retry_after {
-        resp.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-    }
     resp
 }
 
