@@ -879,7 +879,7 @@ fn an_answer_lost_after_the_node_acted_is_not_a_second_bootstrap() {
             sim.inject_fault(json!({"vendor": "redis", "method": "POST",
                 "path_contains": "/node1/v1/bootstrap/create_cluster", "status": 503, "act": true}));
             sim.inject_fault(json!({"vendor": "redis", "method": "POST",
-                "path_contains": "/node2/v1/bootstrap/join_cluster", "status": 502, "act": true, "drop": true}));
+                "path_contains": "/node2/v1/bootstrap/join_cluster", "act": true, "drop": true}));
             let out = wd.apply();
             out.assert_success();
             for n in ["node1", "node2"] {
@@ -1011,7 +1011,7 @@ fn random_503s_and_429s_on_the_whole_api() {
             .filter(|r| r["status"] == 503 || r["status"] == 429)
             .count();
         eprintln!(
-            "{tf}: {faulted} of {} requests faulted; apply, plan and destroy took {:.1?}",
+            "{tf}: {faulted} of {} requests answered 503 or 429; apply, plan and destroy took {:.1?}",
             all.len(),
             started.elapsed()
         );
