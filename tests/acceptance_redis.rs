@@ -792,7 +792,10 @@ fn bootstraps_started(sim: &Sim, name: &str) -> usize {
 
 /// What a direct call to the simulated node API answered: (status, body).
 fn bootstrap_directly(sim: &Sim, node: &str, body: Value) {
-    let action = body["action"].as_str().unwrap_or("create_cluster").to_owned();
+    let action = body["action"]
+        .as_str()
+        .unwrap_or("create_cluster")
+        .to_owned();
     sim.admin_post(&format!("/redis/{node}/v1/bootstrap/{action}"), Some(body));
 }
 
@@ -849,7 +852,10 @@ fn bursts_of_503_and_429_are_waited_out() {
         }
         let started = Instant::now();
         wd.apply().assert_success();
-        eprintln!("{tf}: apply through the faults took {:.1?}", started.elapsed());
+        eprintln!(
+            "{tf}: apply through the faults took {:.1?}",
+            started.elapsed()
+        );
         for n in ["node1", "node2", "node3"] {
             assert_member(sim, tf, n, Some(CLUSTER));
             assert_eq!(bootstraps_started(sim, n), 1, "{tf}: bootstraps of {n}");
@@ -924,7 +930,10 @@ fn crash_recovery_adopts_bootstraps_made_with_this_configuration() {
             }
             for n in ["node1", "node2"] {
                 let posts = requests_matching(sim, "POST", &format!("/{n}/v1/bootstrap/"));
-                assert!(posts.is_empty(), "{tf}: Terraform posted to {n}: {posts:#?}");
+                assert!(
+                    posts.is_empty(),
+                    "{tf}: Terraform posted to {n}: {posts:#?}"
+                );
             }
             assert_eq!(bootstraps_started(sim, "node3"), 1, "{tf}");
             let a1 = attrs(wd, "redis_bootstrap.node1");
@@ -968,7 +977,10 @@ fn a_node_bootstrapped_otherwise_is_a_clear_error() {
             ] {
                 assert!(flat.contains(needle), "{tf}: no {needle:?} in:\n{}", out.describe());
             }
-            assert!(requests_matching(sim, "POST", "/v1/bootstrap/").is_empty(), "{tf}");
+            assert!(
+                requests_matching(sim, "POST", "/v1/bootstrap/").is_empty(),
+                "{tf}"
+            );
             assert!(wd.state_instance("redis_bootstrap.node1").is_none(), "{tf}");
 
             // Other admin credentials: the node's cluster refuses ours.
@@ -996,7 +1008,9 @@ fn random_503s_and_429s_on_the_whole_api() {
         let (n1, n2, n3) = three_nodes(&base);
         init_with(wd, &main_tf(&ProviderCfg::default(), &[&n1, &n2, &n3]));
         sim.inject_fault(json!({"vendor": "redis", "probability": 0.3, "status": 503}));
-        sim.inject_fault(json!({"vendor": "redis", "probability": 0.1, "status": 429, "retry_after": 1}));
+        sim.inject_fault(
+            json!({"vendor": "redis", "probability": 0.1, "status": 429, "retry_after": 1}),
+        );
         let started = Instant::now();
         wd.apply().assert_success();
         for n in ["node1", "node2", "node3"] {

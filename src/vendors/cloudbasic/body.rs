@@ -456,7 +456,13 @@ mod tests {
         assert!(a.unreadable);
         assert!(read_answer(br#"{"requestI"#, Some("application/json")).unreadable);
         assert!(!read_answer(br#"{"requestId":3}"#, None).unreadable);
-        assert!(!read_answer(b"<CreateClusterResponse><RequestId>3</RequestId></CreateClusterResponse>", None).unreadable);
+        assert!(
+            !read_answer(
+                b"<CreateClusterResponse><RequestId>3</RequestId></CreateClusterResponse>",
+                None
+            )
+            .unreadable
+        );
         assert_eq!(read_answer(b"  ", None), Answer::default());
         let long = "x".repeat(2000);
         assert!(

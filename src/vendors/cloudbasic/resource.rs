@@ -187,7 +187,9 @@ impl Resource for ClusterResource {
                 (Some(first), Some(refusal)) => {
                     return self.adopt(ctx, client, state, first, refusal).await
                 }
-                (None, Some(_)) => return Err(already_clustered_failure(&request.local_server, &err)),
+                (None, Some(_)) => {
+                    return Err(already_clustered_failure(&request.local_server, &err))
+                }
                 _ => {}
             }
             if err.outcome_unknown() {
@@ -348,8 +350,16 @@ mod tests {
     #[tokio::test]
     async fn an_ambiguous_create_refused_as_already_clustered_is_adopted() {
         for (name, settings, first) in [
-            ("503", HttpSettings::default(), Reply::json(503, r#"{"errors":["busy"],"requestId":0}"#)),
-            ("unreadable 200", HttpSettings::default(), Reply::status(200).body("OK then")),
+            (
+                "503",
+                HttpSettings::default(),
+                Reply::json(503, r#"{"errors":["busy"],"requestId":0}"#),
+            ),
+            (
+                "unreadable 200",
+                HttpSettings::default(),
+                Reply::status(200).body("OK then"),
+            ),
             (
                 "timeout",
                 HttpSettings {
@@ -361,13 +371,24 @@ mod tests {
         ] {
             let (server, r) = resource_with(
                 settings,
-                vec![first, Reply::json(400, ALREADY), Reply::json(200, r#"{"requestId":9}"#)],
+                vec![
+                    first,
+                    Reply::json(400, ALREADY),
+                    Reply::json(200, r#"{"requestId":9}"#),
+                ],
             )
             .await;
             let ctx = ctx();
-            let state = r.create(&ctx, plan()).await.unwrap_or_else(|f| panic!("{name}: {:?}", f.diagnostics));
+            let state = r
+                .create(&ctx, plan())
+                .await
+                .unwrap_or_else(|f| panic!("{name}: {:?}", f.diagnostics));
             assert_eq!(state.id.as_deref(), Some("10.0.0.1"), "{name}");
-            assert_eq!(state.standalone_server.as_deref(), Some("10.0.0.1"), "{name}");
+            assert_eq!(
+                state.standalone_server.as_deref(),
+                Some("10.0.0.1"),
+                "{name}"
+            );
             assert_eq!(
                 actions(&server),
                 ["CreateCluster", "CreateCluster", "AlterCluster"],
@@ -382,12 +403,12 @@ mod tests {
             let w: Vec<_> = warnings.iter().collect();
             assert_eq!(w.len(), 1, "{name}: {w:?}");
             assert_eq!(
-                w[0].summary,
-                "CloudBasic: adopted the cluster that already exists on 10.0.0.1",
+                w[0].summary, "CloudBasic: adopted the cluster that already exists on 10.0.0.1",
                 "{name}"
             );
             assert!(
-                w[0].detail.contains("AlterCluster was sent with the configured remote_server, port")
+                w[0].detail
+                    .contains("AlterCluster was sent with the configured remote_server, port")
                     && w[0].detail.contains("already clustered with 10.0.0.9"),
                 "{name}: {}",
                 w[0].detail
@@ -405,7 +426,10 @@ mod tests {
         ])
         .await;
         let ctx = ctx();
-        r.create(&ctx, plan()).await.map_err(|f| f.diagnostics).unwrap();
+        r.create(&ctx, plan())
+            .await
+            .map_err(|f| f.diagnostics)
+            .unwrap();
         assert_eq!(actions(&server), ["CreateCluster", "CreateCluster"]);
         assert!(ctx.take_warnings().is_empty());
     }
@@ -419,7 +443,8 @@ mod tests {
         let d = &failure.diagnostics.0[0];
         assert_eq!(d.summary, "CloudBasic: 10.0.0.1 already has a cluster");
         assert!(
-            d.detail.contains("`terraform import <address of this cloudbasic_cluster> 10.0.0.1`"),
+            d.detail
+                .contains("`terraform import <address of this cloudbasic_cluster> 10.0.0.1`"),
             "{}",
             d.detail
         );
@@ -459,14 +484,24 @@ mod tests {
         let (server, r) = resource(vec![
             Reply::status(500),
             Reply::json(400, ALREADY),
-            Reply::json(400, r#"{"errors":["{PublicKey}:Unknown key"],"requestId":5}"#),
+            Reply::json(
+                400,
+                r#"{"errors":["{PublicKey}:Unknown key"],"requestId":5}"#,
+            ),
         ])
         .await;
         let failure = r.create(&ctx(), plan()).await.err().expect("create fails");
         assert!(failure.state.is_some());
-        assert_eq!(actions(&server), ["CreateCluster", "CreateCluster", "AlterCluster"]);
+        assert_eq!(
+            actions(&server),
+            ["CreateCluster", "CreateCluster", "AlterCluster"]
+        );
         let d = &failure.diagnostics.0[0];
-        assert!(d.detail.contains("kept in state as tainted"), "{}", d.detail);
+        assert!(
+            d.detail.contains("kept in state as tainted"),
+            "{}",
+            d.detail
+        );
     }
 
     #[test]

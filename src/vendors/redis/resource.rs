@@ -12,10 +12,12 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 
 use super::adopt::{check_configuration, Verdict};
-use super::client::{Action, ApiError, BootstrapInfo, Credentials, NodeClient, RedisClient, RemoveOutcome};
+use super::client::{
+    Action, ApiError, BootstrapInfo, Credentials, NodeClient, RedisClient, RemoveOutcome,
+};
 use super::model::{bootstrap_request, recover_settings, Bootstrap};
-use super::start::{is_running, start_or_adopt, StartError, Started, ROUNDS, STARTUP_GRACE};
 use super::schema::{endpoint_problem, schema, validate_config};
+use super::start::{is_running, start_or_adopt, StartError, Started, ROUNDS, STARTUP_GRACE};
 use crate::framework::poll::{wait_until, Backoff, Poll, WaitError};
 use crate::framework::schema::Schema;
 use crate::framework::settings::Configured;
@@ -230,7 +232,9 @@ impl BootstrapResource {
                     misses.reset();
                     info
                 }
-                Err(e) if misses.tolerate(&e) => return Ok(Poll::Pending(format!("no answer ({e})"))),
+                Err(e) if misses.tolerate(&e) => {
+                    return Ok(Poll::Pending(format!("no answer ({e})")))
+                }
                 Err(e) => return Err(e.into()),
             };
             let state = info.state().unwrap_or("unknown").to_string();
@@ -364,7 +368,9 @@ impl BootstrapResource {
             let now = match node.bootstrap_status(ctx.cancel_token()).await {
                 Ok(now) => now,
                 Err(ApiError::NotFound(_) | ApiError::NotMember(_)) => return Ok(Poll::Ready(())),
-                Err(e) if misses.tolerate(&e) => return Ok(Poll::Pending(format!("no answer ({e})"))),
+                Err(e) if misses.tolerate(&e) => {
+                    return Ok(Poll::Pending(format!("no answer ({e})")))
+                }
                 Err(e) => return Err(e.into()),
             };
             if now.state() != Some("completed") || now.uid().is_some_and(|u| u != uid) {
@@ -448,7 +454,7 @@ impl Resource for BootstrapResource {
                 info,
             } => {
                 tracing::info!(endpoint = %endpoint, state = ?info.state(), before_posting, "a bootstrap already runs or ran on the node; waiting for it instead of posting");
-                Some((*before_posting, info.clone()))
+                Some((*before_posting, (**info).clone()))
             }
         };
         // From here on the node is changing: a wait that stops without an answer keeps the

@@ -49,7 +49,8 @@ pub enum Started {
     /// configuration is checked once it completes.
     Adopted {
         before_posting: bool,
-        info: BootstrapInfo,
+        /// What the node reported when it was found (empty after a 409).
+        info: Box<BootstrapInfo>,
     },
 }
 
@@ -100,7 +101,7 @@ pub async fn start_or_adopt(
             Ok(info) if info.state() == Some("completed") || is_running(info.state()) => {
                 return Ok(Started::Adopted {
                     before_posting: !posted,
-                    info,
+                    info: Box::new(info),
                 });
             }
             // idle, error (a new bootstrap is allowed from there) or a state this client does
@@ -112,7 +113,7 @@ pub async fn start_or_adopt(
                     Ok(StartOutcome::AlreadyRunning) => {
                         return Ok(Started::Adopted {
                             before_posting: false,
-                            info: BootstrapInfo::default(),
+                            info: Box::default(),
                         })
                     }
                     Err(e) if e.node_not_ready() => e,

@@ -118,7 +118,9 @@ async fn a_join_through_addresses_of_no_member_differs() {
     };
     assert_eq!(lines.len(), 1);
     assert!(
-        lines[0].starts_with("join_nodes: none of 10.7.0.1, 10.1.0.2 is a member of cluster \"cluster.example.com\""),
+        lines[0].starts_with(
+            "join_nodes: none of 10.7.0.1, 10.1.0.2 is a member of cluster \"cluster.example.com\""
+        ),
         "{lines:?}"
     );
     assert!(lines[0].contains("members at 10.1.0.1"), "{lines:?}");

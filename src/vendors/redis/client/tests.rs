@@ -232,14 +232,21 @@ async fn failures_are_told_apart() {
         ],
         "{errors:?}"
     );
-    assert!(matches!(errors[1], ApiError::NotMember(_)), "{:?}", errors[1]);
+    assert!(
+        matches!(errors[1], ApiError::NotMember(_)),
+        "{:?}",
+        errors[1]
+    );
 
     // A refused connection never reached the node; a timeout may have.
-    let refused = RedisClient::new(HttpClient::new(HttpSettings {
-        max_attempts: 1,
-        ..HttpSettings::default()
-    })
-    .unwrap(), None)
+    let refused = RedisClient::new(
+        HttpClient::new(HttpSettings {
+            max_attempts: 1,
+            ..HttpSettings::default()
+        })
+        .unwrap(),
+        None,
+    )
     .node(&format!("http://{}", closed_port().await), None)
     .unwrap();
     let err = refused
@@ -260,7 +267,11 @@ async fn failures_are_told_apart() {
         .await
         .unwrap_err();
     assert!(err.outcome_unknown() && !err.node_not_ready(), "{err:?}");
-    assert_eq!(slow.count(), 1, "a POST that timed out is not sent again by the HTTP layer");
+    assert_eq!(
+        slow.count(),
+        1,
+        "a POST that timed out is not sent again by the HTTP layer"
+    );
 }
 
 /// An address nothing listens on.

@@ -97,7 +97,11 @@ fn sequence(server: &TestServer) -> Vec<String> {
 /// 503s while the node's services start: look again, post again, until the node accepts.
 #[tokio::test]
 async fn a_node_that_is_starting_is_asked_again() {
-    let (server, node) = node(vec![idle()], vec![starting(), starting(), Reply::json(200, "{}")]).await;
+    let (server, node) = node(
+        vec![idle()],
+        vec![starting(), starting(), Reply::json(200, "{}")],
+    )
+    .await;
     let started = start_or_adopt(&ctx(), &node, &request(), FAST, Duration::from_secs(30))
         .await
         .unwrap();
@@ -136,7 +140,11 @@ async fn a_lost_answer_is_resolved_by_the_node_state() {
             matches!(&started, Started::Adopted { before_posting: false, info } if info.state() == Some("creating_cluster")),
             "{failing_post:?}: {started:?}"
         );
-        let posts = server.requests().iter().filter(|r| r.method == "POST").count();
+        let posts = server
+            .requests()
+            .iter()
+            .filter(|r| r.method == "POST")
+            .count();
         assert_eq!(posts, 1, "{failing_post:?}: {:?}", sequence(&server));
     }
 }
@@ -158,10 +166,23 @@ async fn a_timed_out_post_is_looked_up() {
         .await
         .unwrap();
     assert!(
-        matches!(&started, Started::Adopted { before_posting: false, .. }),
+        matches!(
+            &started,
+            Started::Adopted {
+                before_posting: false,
+                ..
+            }
+        ),
         "{started:?}"
     );
-    assert_eq!(server.requests().iter().filter(|r| r.method == "POST").count(), 1);
+    assert_eq!(
+        server
+            .requests()
+            .iter()
+            .filter(|r| r.method == "POST")
+            .count(),
+        1
+    );
 }
 
 /// Lost answer, then idle: nothing started, so posting again is safe.
@@ -176,7 +197,14 @@ async fn idle_after_a_lost_answer_posts_again() {
         .await
         .unwrap();
     assert_eq!(started, Started::Posted);
-    assert_eq!(server.requests().iter().filter(|r| r.method == "POST").count(), 2);
+    assert_eq!(
+        server
+            .requests()
+            .iter()
+            .filter(|r| r.method == "POST")
+            .count(),
+        2
+    );
 }
 
 /// A bootstrap found before anything was posted (an earlier run's), running or done.
@@ -208,7 +236,13 @@ async fn conflict_is_adopted_and_error_state_posts() {
         .await
         .unwrap();
     assert!(
-        matches!(&started, Started::Adopted { before_posting: false, .. }),
+        matches!(
+            &started,
+            Started::Adopted {
+                before_posting: false,
+                ..
+            }
+        ),
         "{started:?}"
     );
 }
