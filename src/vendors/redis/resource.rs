@@ -115,7 +115,7 @@ fn configuration_differs(endpoint: &str, differences: &[String]) -> Failure<Boot
         "Redis Enterprise: node already bootstrapped with another configuration",
         format!(
             "{endpoint} was already bootstrapped, and not as this resource describes:{list}\n\n\
-             No bootstrap was posted. If this is the node you mean, bring it under Terraform with \
+             This apply started no bootstrap there. If this is the node you mean, bring it under Terraform with \
              `terraform import <address of this redis_bootstrap> {endpoint}` and make the configuration match it; \
              otherwise point endpoint at a node that is not bootstrapped yet."
         ),
