@@ -576,45 +576,59 @@ fn remote_settings(c: &Value) -> (Value, Value, Value) {
     )
 }
 
-/// CreateCluster is applied, then answered 503: sent again, it is refused because the local
-/// server already has a cluster; that cluster is adopted, AlterCluster sets the configured
-/// remote settings on it, and a warning says exactly that. Plan is empty afterwards and
-/// destroy removes the cluster.
+/// CreateCluster is applied, then its answer is lost (a 503, a dropped connection, a success
+/// body that is no answer): sent again, it is refused because the local server already has a
+/// cluster; that cluster is adopted, AlterCluster sets the configured remote settings on it,
+/// and a warning says exactly that. Plan is empty afterwards and destroy removes the cluster.
 #[test]
-fn a_create_answered_503_after_acting_is_adopted() {
+fn a_create_whose_answer_is_lost_after_acting_is_adopted() {
     for_each_terraform(
-        "a_create_answered_503_after_acting_is_adopted",
+        "a_create_whose_answer_is_lost_after_acting_is_adopted",
         |tf, sim, wd| {
             let cfg = Cfg::new(sim);
             write_and_init(wd, &cfg);
-            sim.inject_fault(json!({"vendor": "cloudbasic", "method": "POST",
-                "path_contains": "CreateCluster", "status": 503, "act": true}));
-            let out = wd.apply();
-            out.assert_success();
-            let sent = calls(sim);
-            assert_eq!(
-                actions(&sent),
-                ["CreateCluster", "CreateCluster", "AlterCluster"],
-                "{tf}: {sent:#?}"
-            );
-            assert_eq!(sent[1]["status"], 400, "{tf}: {sent:#?}");
-            let c = cluster(sim, "10.0.1.15")
-                .unwrap_or_else(|| panic!("{tf}: no cluster: {:#?}", clusters(sim)));
-            assert_eq!(
-                remote_settings(&c),
-                (json!("10.0.2.15"), json!(81), json!(cfg.remote_public_key)),
-                "{tf}: {c:#}"
-            );
-            if !tf.is_pre_1_0() {
-                // Terraform 0.13 never displays warnings.
-                out.assert_contains("adopted the cluster that already exists on 10.0.1.15");
-                out.assert_contains("AlterCluster was sent with the configured remote_server");
+            for (kind, fault) in [
+                ("503", json!({"status": 503, "act": true})),
+                ("drop", json!({"drop": true, "act": true})),
+                ("garbled 200", json!({"garble": "invalid"})),
+            ] {
+                clear_calls(sim);
+                let mut fault = fault;
+                fault["vendor"] = json!("cloudbasic");
+                fault["method"] = json!("POST");
+                fault["path_contains"] = json!("CreateCluster");
+                sim.inject_fault(fault);
+                let out = wd.apply();
+                out.assert_success();
+                let sent = calls(sim);
+                assert_eq!(
+                    actions(&sent),
+                    ["CreateCluster", "CreateCluster", "AlterCluster"],
+                    "{tf}, {kind}: {sent:#?}"
+                );
+                assert_eq!(sent[1]["status"], 400, "{tf}, {kind}: {sent:#?}");
+                let c = cluster(sim, "10.0.1.15")
+                    .unwrap_or_else(|| panic!("{tf}, {kind}: no cluster: {:#?}", clusters(sim)));
+                assert_eq!(
+                    remote_settings(&c),
+                    (json!("10.0.2.15"), json!(81), json!(cfg.remote_public_key)),
+                    "{tf}, {kind}: {c:#}"
+                );
+                if !tf.is_pre_1_0() {
+                    // Terraform 0.13 never displays warnings.
+                    out.assert_contains("adopted the cluster that already exists on 10.0.1.15");
+                    out.assert_contains("AlterCluster was sent with the configured remote_server");
+                }
+                let a = attrs(wd);
+                assert_eq!(a["id"], "10.0.1.15", "{tf}, {kind}: {a:#}");
+                wd.plan().assert_no_changes();
+                wd.destroy().assert_success();
+                assert!(
+                    clusters(sim).is_empty(),
+                    "{tf}, {kind}: {:#?}",
+                    clusters(sim)
+                );
             }
-            let a = attrs(wd);
-            assert_eq!(a["id"], "10.0.1.15", "{tf}: {a:#}");
-            wd.plan().assert_no_changes();
-            wd.destroy().assert_success();
-            assert!(clusters(sim).is_empty(), "{tf}: {:#?}", clusters(sim));
         },
     );
 }

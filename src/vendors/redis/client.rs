@@ -369,9 +369,10 @@ impl ApiError {
         }
     }
 
-    /// Worth asking again later (for a request that is harmless to repeat, such as a GET).
+    /// Worth asking again later (for a request that is harmless to repeat, such as a GET): the
+    /// above, or a success body that could not be read (cut off on the way, say).
     pub fn is_transient(&self) -> bool {
-        self.node_not_ready() || self.outcome_unknown()
+        self.node_not_ready() || self.outcome_unknown() || matches!(self, ApiError::Decode(_))
     }
 
     /// The node's TLS certificate is not trusted: a configuration problem with a known fix.

@@ -247,7 +247,8 @@ async fn conflict_is_adopted_and_error_state_posts() {
     );
 }
 
-/// 429s and 503s on the GET too (after the HTTP layer's own retries): waited out.
+/// 429s, 503s and a cut-off body on the GET too (after the HTTP layer's own retries): waited
+/// out.
 #[tokio::test]
 async fn unready_reads_are_waited_out() {
     let settings = HttpSettings {
@@ -259,6 +260,7 @@ async fn unready_reads_are_waited_out() {
         vec![
             starting(),
             Reply::json(429, r#"{"message":"slow down"}"#),
+            Reply::json(200, r#"{"bootstrap_status":{"sta"#),
             idle(),
         ],
         vec![Reply::status(429), Reply::json(200, "{}")],
@@ -271,6 +273,7 @@ async fn unready_reads_are_waited_out() {
     assert_eq!(
         sequence(&server),
         [
+            "GET /v1/bootstrap",
             "GET /v1/bootstrap",
             "GET /v1/bootstrap",
             "GET /v1/bootstrap",
