@@ -566,3 +566,132 @@ fn secrets_stay_out_of_trace_logs() {
         }
     });
 }
+
+/// The cluster's remote settings as the simulator holds them.
+fn remote_settings(c: &Value) -> (Value, Value, Value) {
+    (
+        c["remoteServer"].clone(),
+        c["port"].clone(),
+        c["publicKey"].clone(),
+    )
+}
+
+/// CreateCluster is applied, then its answer is lost (a 503, a dropped connection, a success
+/// body that is no answer): sent again, it is refused because the local server already has a
+/// cluster; that cluster is adopted, AlterCluster sets the configured remote settings on it,
+/// and a warning says exactly that. Plan is empty afterwards and destroy removes the cluster.
+#[test]
+fn a_create_whose_answer_is_lost_after_acting_is_adopted() {
+    for_each_terraform(
+        "a_create_whose_answer_is_lost_after_acting_is_adopted",
+        |tf, sim, wd| {
+            let cfg = Cfg::new(sim);
+            write_and_init(wd, &cfg);
+            for (kind, fault) in [
+                ("503", json!({"status": 503, "act": true})),
+                ("drop", json!({"drop": true, "act": true})),
+                ("garbled 200", json!({"garble": "invalid"})),
+            ] {
+                clear_calls(sim);
+                let mut fault = fault;
+                fault["vendor"] = json!("cloudbasic");
+                fault["method"] = json!("POST");
+                fault["path_contains"] = json!("CreateCluster");
+                sim.inject_fault(fault);
+                let out = wd.apply();
+                out.assert_success();
+                let sent = calls(sim);
+                assert_eq!(
+                    actions(&sent),
+                    ["CreateCluster", "CreateCluster", "AlterCluster"],
+                    "{tf}, {kind}: {sent:#?}"
+                );
+                assert_eq!(sent[1]["status"], 400, "{tf}, {kind}: {sent:#?}");
+                let c = cluster(sim, "10.0.1.15")
+                    .unwrap_or_else(|| panic!("{tf}, {kind}: no cluster: {:#?}", clusters(sim)));
+                assert_eq!(
+                    remote_settings(&c),
+                    (json!("10.0.2.15"), json!(81), json!(cfg.remote_public_key)),
+                    "{tf}, {kind}: {c:#}"
+                );
+                if !tf.is_pre_1_0() {
+                    // Terraform 0.13 never displays warnings.
+                    out.assert_contains("adopted the cluster that already exists on 10.0.1.15");
+                    out.assert_contains("AlterCluster was sent with the configured remote_server");
+                }
+                let a = attrs(wd);
+                assert_eq!(a["id"], "10.0.1.15", "{tf}, {kind}: {a:#}");
+                wd.plan().assert_no_changes();
+                wd.destroy().assert_success();
+                assert!(
+                    clusters(sim).is_empty(),
+                    "{tf}, {kind}: {:#?}",
+                    clusters(sim)
+                );
+            }
+        },
+    );
+}
+
+/// A 503 from a proxy in front of the API (it never acted): sent again, CreateCluster succeeds;
+/// nothing is altered, nothing warned about.
+#[test]
+fn a_create_answered_503_without_acting_is_sent_again() {
+    for_each_terraform(
+        "a_create_answered_503_without_acting_is_sent_again",
+        |tf, sim, wd| {
+            let cfg = Cfg::new(sim);
+            write_and_init(wd, &cfg);
+            sim.inject_fault(json!({"vendor": "cloudbasic", "method": "POST",
+                "path_contains": "CreateCluster", "status": 503, "times": 2}));
+            let out = wd.apply();
+            out.assert_success();
+            out.assert_not_contains("adopted");
+            let logged: Vec<Value> = sim
+                .vendor_requests("cloudbasic")
+                .into_iter()
+                .filter(|r| r["path"] == "/api/CreateCluster")
+                .collect();
+            let statuses: Vec<&Value> = logged.iter().map(|r| &r["status"]).collect();
+            assert_eq!(
+                statuses,
+                [&json!(503), &json!(503), &json!(200)],
+                "{tf}: {logged:#?}"
+            );
+            assert_eq!(actions(&calls(sim)), ["CreateCluster"], "{tf}");
+            wd.plan().assert_no_changes();
+            wd.destroy().assert_success();
+            assert!(clusters(sim).is_empty(), "{tf}");
+        },
+    );
+}
+
+/// A first CreateCluster refused because the local server already has a cluster is an error
+/// on `local_server` that tells how to import it; after the import, the plan updates in place.
+#[test]
+fn an_existing_cluster_is_an_error_that_says_import() {
+    for_each_terraform(
+        "an_existing_cluster_is_an_error_that_says_import",
+        |tf, sim, wd| {
+            let cfg = Cfg::new(sim);
+            write_and_init(wd, &cfg);
+            wd.apply().assert_success();
+            wd.run(&["state", "rm", ADDR]).assert_success();
+            clear_calls(sim);
+
+            let out = wd.apply();
+            out.assert_failure();
+            out.assert_contains("10.0.1.15 already has a cluster");
+            out.assert_contains("terraform import <address of this cloudbasic_cluster> 10.0.1.15");
+            assert_eq!(actions(&calls(sim)), ["CreateCluster"], "{tf}: sent once");
+            assert!(wd.state_instance(ADDR).is_none(), "{tf}");
+
+            wd.import(ADDR, "10.0.1.15").assert_success();
+            wd.plan().assert_changes(0, 1, 0);
+            wd.apply().assert_success();
+            wd.plan().assert_no_changes();
+            wd.destroy().assert_success();
+            assert!(clusters(sim).is_empty(), "{tf}");
+        },
+    );
+}

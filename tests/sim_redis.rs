@@ -747,3 +747,73 @@ async fn https_serves_the_same_state_with_the_written_certificate() {
     assert_eq!(status, StatusCode::OK);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Basic auth sent to a node that belongs to no cluster yet is ignored, whatever it holds: the
+/// unauthenticated endpoints (`GET /v1/bootstrap`, the bootstrap POST, validate) answer as
+/// without it, and a joining node too. Clients may therefore send credentials from the first
+/// request on.
+#[tokio::test]
+async fn basic_auth_is_ignored_before_membership() {
+    let sim = start(&[], false);
+    for creds in [(USER, PASSWORD), ("someone", "anything")] {
+        let resp = sim
+            .node(Method::GET, "fresh", "/v1/bootstrap")
+            .basic_auth(creds.0, Some(creds.1))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{creds:?}");
+        let doc: Value = resp.json().await.unwrap();
+        assert_eq!(doc["bootstrap_status"]["state"], "idle");
+        let resp = sim
+            .node(
+                Method::POST,
+                "fresh",
+                "/v1/bootstrap/validate/create_cluster",
+            )
+            .basic_auth(creds.0, Some(creds.1))
+            .json(&create_body("c.example.com"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{creds:?}");
+    }
+    let resp = sim
+        .node(Method::POST, "n1", "/v1/bootstrap/create_cluster")
+        .basic_auth(USER, Some(PASSWORD))
+        .json(&create_body("c.example.com"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    // While it runs (not a member yet) any credentials still pass.
+    let resp = sim
+        .node(Method::GET, "n1", "/v1/bootstrap")
+        .basic_auth("someone", Some("anything"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        sim.wait_final("n1").await.1["bootstrap_status"]["state"],
+        "completed"
+    );
+    let resp = sim
+        .node(Method::POST, "n2", "/v1/bootstrap/join_cluster")
+        .basic_auth(USER, Some(PASSWORD))
+        .json(&join_body(&["10.5.0.1"], PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = sim
+        .authed(Method::GET, "n2", "/v1/bootstrap")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        sim.wait_final("n2").await.1["bootstrap_status"]["state"],
+        "completed"
+    );
+}

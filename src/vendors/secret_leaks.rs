@@ -552,8 +552,7 @@ mod redis {
         let http = HttpClient::new(settings(String::new())).unwrap();
         let node = RedisClient::new(http, None)
             .node(&format!("{}/node1", server.base), Some(creds()))
-            .unwrap()
-            .authenticated();
+            .unwrap();
         (server, node)
     }
 

@@ -200,6 +200,8 @@ impl fmt::Display for Problem {
 pub struct Answer {
     pub request_id: Option<String>,
     pub problems: Vec<Problem>,
+    /// The body was neither empty nor a JSON object nor XML (a proxy's text, a cut-off body).
+    pub unreadable: bool,
 }
 
 /// Longest message passed on: an error body can be a proxy's whole HTML page.
@@ -224,6 +226,7 @@ pub fn read_answer(body: &[u8], content_type: Option<&str>) -> Answer {
     parsed.unwrap_or_else(|| Answer {
         request_id: None,
         problems: vec![Problem::parse(&shorten(text))],
+        unreadable: true,
     })
 }
 
@@ -247,6 +250,7 @@ fn read_json(text: &str) -> Option<Answer> {
     Some(Answer {
         request_id,
         problems,
+        unreadable: false,
     })
 }
 
@@ -449,6 +453,16 @@ mod tests {
         assert!(a.problems.is_empty() || a.problems[0].field.is_none());
         let a = read_answer(b"upstream timed out", None);
         assert_eq!(a.problems[0].message, "upstream timed out");
+        assert!(a.unreadable);
+        assert!(read_answer(br#"{"requestI"#, Some("application/json")).unreadable);
+        assert!(!read_answer(br#"{"requestId":3}"#, None).unreadable);
+        assert!(
+            !read_answer(
+                b"<CreateClusterResponse><RequestId>3</RequestId></CreateClusterResponse>",
+                None
+            )
+            .unreadable
+        );
         assert_eq!(read_answer(b"  ", None), Answer::default());
         let long = "x".repeat(2000);
         assert!(

@@ -18,7 +18,7 @@ use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST};
 use reqwest::StatusCode;
 use tokio_util::sync::CancellationToken;
 
-use super::body::{read_answer, ActionBody, PayloadFormat, Problem};
+use super::body::{read_answer, ActionBody, Answer, PayloadFormat, Problem};
 use super::signing::{self, Credentials, Scope, AMZ_CONTENT_SHA256, AMZ_DATE};
 use crate::http::{error_message, secrets, HttpClient, HttpError, RetryPolicy};
 
@@ -159,6 +159,13 @@ pub enum ApiError {
         problems: Vec<Problem>,
     },
 
+    /// A success status with a body that is no answer of this API (a proxy's page, a body cut
+    /// off): whether the action was applied is unknown.
+    #[error(
+        "CloudBasic answered {action} with HTTP {status}, but with a body that is not an answer of its API: whether {action} was applied is unknown"
+    )]
+    Unreadable { action: &'static str, status: u16 },
+
     /// Transport or configuration failure of the HTTP layer.
     #[error(transparent)]
     Http(#[from] HttpError),
@@ -196,7 +203,7 @@ impl ApiError {
             ApiError::Rejected { problems, .. }
             | ApiError::Unauthorized { problems, .. }
             | ApiError::Server { problems, .. } => problems,
-            ApiError::Http(_) | ApiError::Signing(_) => &[],
+            ApiError::Http(_) | ApiError::Signing(_) | ApiError::Unreadable { .. } => &[],
         }
     }
 
@@ -205,21 +212,58 @@ impl ApiError {
             ApiError::Rejected { request_id, .. }
             | ApiError::Unauthorized { request_id, .. }
             | ApiError::Server { request_id, .. } => request_id.as_deref(),
-            ApiError::Http(_) | ApiError::Signing(_) => None,
+            ApiError::Http(_) | ApiError::Signing(_) | ApiError::Unreadable { .. } => None,
         }
     }
 
-    /// True when the request may have reached the API and been acted on even though no answer
-    /// came back (a timeout or a connection dropped after sending). A refused connection or any
-    /// answer from the API is not ambiguous.
+    /// True when the request may have reached the API and been acted on without a usable
+    /// answer: a 5xx (not 501 or 505, which say the request can never work), a timeout or a
+    /// connection dropped after sending, a success body that is no answer. A refused
+    /// connection, a 4xx or a readable answer is not ambiguous.
     pub fn outcome_unknown(&self) -> bool {
         match self {
             ApiError::Http(HttpError::Transport { kind, .. }) => !matches!(
                 kind,
                 crate::http::TransportKind::Connect | crate::http::TransportKind::Certificate
             ),
+            ApiError::Server { status, .. } => {
+                (500..=599).contains(status) && !matches!(status, 501 | 505)
+            }
+            ApiError::Unreadable { .. } => true,
             _ => false,
         }
+    }
+
+    /// True when the request never reached the API (the connection was refused, after the HTTP
+    /// layer's own retries).
+    pub fn never_sent(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Http(HttpError::Transport {
+                kind: crate::http::TransportKind::Connect,
+                ..
+            })
+        )
+    }
+
+    /// The API's refusal of a CreateCluster because the local server already has a cluster:
+    /// a 400 with a problem on `LocalServer` that says "already" (`{LocalServer}:This instance
+    /// is already clustered with …`, `… is already part of a cluster`).
+    pub fn already_clustered(&self) -> Option<&Problem> {
+        let ApiError::Rejected {
+            status: 400,
+            problems,
+            ..
+        } = self
+        else {
+            return None;
+        };
+        problems.iter().find(|p| {
+            p.field
+                .as_deref()
+                .is_some_and(|f| f.eq_ignore_ascii_case("LocalServer"))
+                && p.message.to_ascii_lowercase().contains("already")
+        })
     }
 }
 
@@ -270,16 +314,26 @@ impl CloudBasicClient {
         self.settings.format
     }
 
-    /// A repeated CreateCluster would find the instance already clustered, so it is sent once
-    /// (retried only when the connection was never made).
+    /// A repeated CreateCluster would find the instance already clustered, so the HTTP layer
+    /// sends it once (again only when the connection was never made); what to do after an
+    /// ambiguous answer ([`ApiError::outcome_unknown`]) is the caller's decision. A success
+    /// whose body is no answer of the API is such an ambiguous answer.
     pub async fn create_cluster(
         &self,
         request: &CreateCluster,
         cancel: &CancellationToken,
     ) -> Result<(), ApiError> {
         secrets::register(&request.private_key);
-        self.call(request.body(), RetryPolicy::NotIdempotent, cancel)
-            .await
+        let (status, answer) = self
+            .call(request.body(), RetryPolicy::NotIdempotent, cancel)
+            .await?;
+        if answer.unreadable {
+            return Err(ApiError::Unreadable {
+                action: "CreateCluster",
+                status: status.as_u16(),
+            });
+        }
+        Ok(())
     }
 
     /// Setting the same remote, port and keys twice leaves the same cluster: safe to retry.
@@ -291,6 +345,7 @@ impl CloudBasicClient {
         secrets::register(&request.private_key);
         self.call(request.body(), RetryPolicy::Idempotent, cancel)
             .await
+            .map(drop)
     }
 
     /// A repeated DeleteCluster would find no cluster left and fail, so it is sent once.
@@ -304,14 +359,16 @@ impl CloudBasicClient {
         }
         self.call(request.body(), RetryPolicy::NotIdempotent, cancel)
             .await
+            .map(drop)
     }
 
+    /// Sends one action; a success comes back with its status and what its body says.
     async fn call(
         &self,
         body: ActionBody,
         retry: RetryPolicy,
         cancel: &CancellationToken,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(StatusCode, Answer), ApiError> {
         let action = body.action;
         let format = self.settings.format;
         let path = format!("/api/{action}");
@@ -366,7 +423,7 @@ impl CloudBasicClient {
         let status = response.status;
         tracing::debug!(action, status = status.as_u16(), request_id = ?answer.request_id, "CloudBasic answered");
         if status.is_success() {
-            return Ok(());
+            return Ok((status, answer));
         }
         // Problems are read from the body by this client, not by the HTTP room: scrubbed here.
         let mut problems: Vec<Problem> = answer

@@ -4,13 +4,13 @@
 //! `ca_cert_pem`) and cancellation come from the shared [`HttpClient`]. Every resource talks to
 //! its own node, so [`RedisClient::node`] aims the provider's one client at a node's base URL.
 //!
-//! Auth follows the node's life: `GET /v1/bootstrap` answers without credentials until the node
-//! is part of an active cluster and asks for Basic auth afterwards. A [`NodeClient`] therefore
-//! starts anonymous (or authenticated, for nodes already known to be members) and switches to
-//! Basic auth for good at the first 401.
+//! Auth: a [`NodeClient`] sends Basic auth with every request whenever it has credentials.
+//! `GET /v1/bootstrap` and the bootstrap POST need none before the node is part of an active
+//! cluster (the documentation says so and says nothing of refusing them there; the simulator
+//! ignores them), and every other endpoint needs them, so starting anonymous would only earn a
+//! 401 per node, which real clusters log as a failed login.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -344,6 +344,37 @@ impl ApiError {
         matches!(self, ApiError::Cancelled)
     }
 
+    /// The node answered without acting on the request, and the same request may be sent again:
+    /// a 503 other than "not a member of the cluster" (a node answers so while its services
+    /// start), a 429, or a refused connection (the request never reached the node).
+    pub fn node_not_ready(&self) -> bool {
+        match self {
+            ApiError::Server { status, .. } => *status == 503,
+            ApiError::Rejected { status, .. } => *status == 429,
+            ApiError::Http(HttpError::Transport { kind, .. }) => *kind == TransportKind::Connect,
+            _ => false,
+        }
+    }
+
+    /// No usable answer although the request may have reached the node and been acted on:
+    /// another 5xx (501 and 505 say the request can never work, so not those), a timeout, or a
+    /// connection closed before the answer came. What happened is for the node's state to tell.
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            ApiError::Server { status, .. } => !matches!(status, 501 | 503 | 505),
+            ApiError::Http(HttpError::Transport { kind, .. }) => {
+                matches!(kind, TransportKind::Timeout | TransportKind::Other)
+            }
+            _ => false,
+        }
+    }
+
+    /// Worth asking again later (for a request that is harmless to repeat, such as a GET): the
+    /// above, or a success body that could not be read (cut off on the way, say).
+    pub fn is_transient(&self) -> bool {
+        self.node_not_ready() || self.outcome_unknown() || matches!(self, ApiError::Decode(_))
+    }
+
     /// The node's TLS certificate is not trusted: a configuration problem with a known fix.
     pub fn is_certificate_error(&self) -> bool {
         matches!(
@@ -415,20 +446,15 @@ impl RedisClient {
         credentials: Option<Credentials>,
     ) -> Result<NodeClient, ApiError> {
         let http = self.http.with_base_url(endpoint)?;
-        Ok(NodeClient {
-            http,
-            credentials,
-            authenticate: AtomicBool::new(false),
-        })
+        Ok(NodeClient { http, credentials })
     }
 }
 
 /// One node's API. Debug never shows the password.
 pub struct NodeClient {
     http: HttpClient,
+    /// Sent as Basic auth with every request.
     credentials: Option<Credentials>,
-    /// Whether requests carry Basic auth; turned on for good at the first 401.
-    authenticate: AtomicBool,
 }
 
 impl fmt::Debug for NodeClient {
@@ -436,20 +462,11 @@ impl fmt::Debug for NodeClient {
         f.debug_struct("NodeClient")
             .field("http", &self.http)
             .field("credentials", &self.credentials)
-            .field("authenticate", &self.authenticate.load(Ordering::Relaxed))
             .finish()
     }
 }
 
 impl NodeClient {
-    /// Sends credentials from the first request: for nodes expected to be cluster members,
-    /// which saves the 401 round trip.
-    pub fn authenticated(self) -> Self {
-        self.authenticate
-            .store(self.credentials.is_some(), Ordering::Relaxed);
-        self
-    }
-
     pub fn endpoint(&self) -> &str {
         self.http.base_url()
     }
@@ -472,22 +489,19 @@ impl NodeClient {
             .map_err(|e| decode_error("bootstrap status", &e))
     }
 
-    /// `POST /v1/bootstrap/{action}`. Sent once: not retried on 5xx or timeouts (the node may
-    /// have started), and a 409 means a bootstrap already runs, which the caller waits for.
+    /// `POST /v1/bootstrap/{action}`. The HTTP layer repeats it only where the node surely did
+    /// not act (429, refused connection); what a 503 or a lost answer means is for the caller to
+    /// find out from the node's state (see [`ApiError::node_not_ready`] and
+    /// [`ApiError::outcome_unknown`]). A 409 means a bootstrap already runs (or ran), which the
+    /// caller waits for.
     pub async fn start_bootstrap(
         &self,
         request: &BootstrapRequest,
         cancel: &CancellationToken,
     ) -> Result<StartOutcome, ApiError> {
         let path = format!("{BOOTSTRAP_PATH}/{}", segment(&request.action));
-        // No Basic auth: before the cluster exists the credentials travel in the body.
-        let builder = self
-            .http
-            .post(&path)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .json(request);
+        let builder = self.http.post(&path).json(request);
         let response = self
-            .http
             .send(builder, RetryPolicy::NotIdempotent, cancel)
             .await?;
         match response.status {
@@ -556,7 +570,7 @@ impl NodeClient {
         }
         let path = format!("{NODES_PATH}/{}/actions/remove", segment(uid.trim()));
         let response = self
-            .send_with_auth(|| self.http.post(&path), RetryPolicy::Idempotent, cancel)
+            .send(self.http.post(&path), RetryPolicy::Idempotent, cancel)
             .await?;
         match response.status {
             StatusCode::NOT_FOUND => Ok(RemoveOutcome::NodeGone),
@@ -585,39 +599,20 @@ impl NodeClient {
     }
 
     async fn get(&self, path: &str, cancel: &CancellationToken) -> Result<HttpResponse, ApiError> {
-        self.send_with_auth(|| self.http.get(path), RetryPolicy::Idempotent, cancel)
+        self.send(self.http.get(path), RetryPolicy::Idempotent, cancel)
             .await
     }
 
-    /// Sends without credentials until the node asks for them (401), then with Basic auth.
-    async fn send_with_auth(
-        &self,
-        build: impl Fn() -> reqwest::RequestBuilder,
-        policy: RetryPolicy,
-        cancel: &CancellationToken,
-    ) -> Result<HttpResponse, ApiError> {
-        let with_auth = self.authenticate.load(Ordering::Relaxed);
-        let response = self.send_once(build(), with_auth, policy, cancel).await?;
-        if response.status == StatusCode::UNAUTHORIZED && !with_auth && self.credentials.is_some() {
-            tracing::debug!(endpoint = %crate::http::redact_url(self.endpoint()), "node asks for credentials; using Basic auth from now on");
-            self.authenticate.store(true, Ordering::Relaxed);
-            return self.send_once(build(), true, policy, cancel).await;
-        }
-        Ok(response)
-    }
-
-    async fn send_once(
+    /// Sends with Basic auth whenever the client has credentials.
+    async fn send(
         &self,
         builder: reqwest::RequestBuilder,
-        with_auth: bool,
         policy: RetryPolicy,
         cancel: &CancellationToken,
     ) -> Result<HttpResponse, ApiError> {
         let mut builder = builder.header(reqwest::header::ACCEPT, "application/json");
-        if with_auth {
-            if let Some(c) = &self.credentials {
-                builder = builder.basic_auth(&c.username, Some(&c.password));
-            }
+        if let Some(c) = &self.credentials {
+            builder = builder.basic_auth(&c.username, Some(&c.password));
         }
         Ok(self.http.send(builder, policy, cancel).await?)
     }

@@ -2,6 +2,8 @@
 //! when a resource has none of its own (after import). Each setting also comes from the
 //! environment; HCL wins.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 
 use super::client::{Credentials, RedisClient};
@@ -11,6 +13,12 @@ use crate::framework::schema::{boolean, string, Schema};
 use crate::framework::settings::{bool_setting, string_setting, Configured};
 use crate::framework::{AttrPath, Diagnostic, Diagnostics, Provider, Typed, Value};
 use crate::http::{HttpClient, HttpSettings};
+
+/// Attempts per request (the shared default is 6).
+const NODE_ATTEMPTS: u32 = 10;
+
+/// Longest backoff between two attempts (the shared default is 30 s).
+const NODE_RETRY_CAP: Duration = Duration::from_secs(8);
 
 #[derive(Default)]
 pub struct RedisProvider {
@@ -103,6 +111,11 @@ impl Provider for RedisProvider {
             user_agent: concat!("terraform-provider-redis/", env!("CARGO_PKG_VERSION")).to_string(),
             insecure,
             ca_cert_pem,
+            // A node answers 503 while its services start and has no rate limit to respect:
+            // more attempts per call, with shorter pauses (under a minute of backoff at worst;
+            // a 429's Retry-After is honoured all the same).
+            max_attempts: NODE_ATTEMPTS,
+            retry_cap: NODE_RETRY_CAP,
             ..HttpSettings::default()
         };
         match HttpClient::new(settings) {

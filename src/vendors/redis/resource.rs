@@ -1,20 +1,23 @@
 //! `redis_bootstrap`: turns a freshly installed Redis Enterprise node into the first node of a
 //! new cluster (`create_cluster`) or a member of an existing one (`join_cluster`).
 //!
-//! Create posts the bootstrap object once and polls `GET /v1/bootstrap` until `completed` or
-//! `error`; Read finds the node by uid; Delete removes a joined node from its cluster and only
+//! Create finds or starts the bootstrap (`start`: a bootstrap already running or done is
+//! adopted, never posted twice, once `adopt` has checked it against the configuration) and polls
+//! `GET /v1/bootstrap` until `completed` or `error`; Read finds the node by uid; Delete removes a joined node from its cluster and only
 //! forgets a created one (no API dissolves a cluster).
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
+use super::adopt::{check_configuration, Verdict};
 use super::client::{
     Action, ApiError, BootstrapInfo, Credentials, NodeClient, RedisClient, RemoveOutcome,
-    StartOutcome,
 };
 use super::model::{bootstrap_request, recover_settings, Bootstrap};
 use super::schema::{endpoint_problem, schema, validate_config};
+use super::start::{is_running, start_or_adopt, StartError, Started, ROUNDS, STARTUP_GRACE};
 use crate::framework::poll::{wait_until, Backoff, Poll, WaitError};
 use crate::framework::schema::Schema;
 use crate::framework::settings::Configured;
@@ -31,12 +34,26 @@ const POLL: Backoff = Backoff {
     factor: 1.5,
 };
 
-const RUNNING_STATES: &[&str] = &[
-    "initiated",
-    "creating_cluster",
-    "joining_cluster",
-    "recovering_cluster",
-];
+/// How many polls in a row may fail with a transient error (each after the HTTP layer's own
+/// retries) before a wait gives up on the node.
+const POLL_FAILURES_TOLERATED: u32 = 5;
+
+/// Transient failures in a row during one wait: a node that is busy bootstrapping or removing a
+/// member may miss an answer now and then, which is waited out (the operation's timeout still
+/// bounds the whole wait).
+#[derive(Default)]
+struct Misses(AtomicU32);
+
+impl Misses {
+    /// Whether `e` is one more miss to wait out.
+    fn tolerate(&self, e: &ApiError) -> bool {
+        e.is_transient() && self.0.fetch_add(1, Ordering::Relaxed) < POLL_FAILURES_TOLERATED
+    }
+
+    fn reset(&self) {
+        self.0.store(0, Ordering::Relaxed);
+    }
+}
 
 pub struct BootstrapResource {
     client: Configured<RedisClient>,
@@ -91,8 +108,18 @@ fn wait_failure(what: &str, endpoint: &str, e: WaitError<WaitFailed>) -> Failure
     }
 }
 
-fn is_running(state: Option<&str>) -> bool {
-    state.is_some_and(|s| RUNNING_STATES.contains(&s))
+/// The error for a node already bootstrapped with another configuration than `plan`'s.
+fn configuration_differs(endpoint: &str, differences: &[String]) -> Failure<Bootstrap> {
+    let list: String = differences.iter().map(|d| format!("\n  - {d}")).collect();
+    Failure::new(
+        "Redis Enterprise: node already bootstrapped with another configuration",
+        format!(
+            "{endpoint} was already bootstrapped, and not as this resource describes:{list}\n\n\
+             This apply started no bootstrap there. If this is the node you mean, bring it under Terraform with \
+             `terraform import <address of this redis_bootstrap> {endpoint}` and make the configuration match it; \
+             otherwise point endpoint at a node that is not bootstrapped yet."
+        ),
+    )
 }
 
 /// The node's uid when `GET /v1/bootstrap` does not tell it: the cluster's only node, or the one
@@ -165,7 +192,7 @@ impl BootstrapResource {
         }
         let last = candidates.len() - 1;
         for (i, credentials) in candidates.into_iter().enumerate() {
-            let node = self.node_client(endpoint, credentials)?.authenticated();
+            let node = self.node_client(endpoint, credentials)?;
             match node.bootstrap_status(ctx.cancel_token()).await {
                 Ok(info) => return Ok((node, info)),
                 // No bootstrap API there any more: the node is gone, as if it reported nothing.
@@ -198,8 +225,18 @@ impl BootstrapResource {
     ) -> Result<BootstrapInfo, WaitError<WaitFailed>> {
         let posted = Instant::now();
         let what = format!("the bootstrap of {} to complete", node.endpoint());
+        let misses = Misses::default();
         wait_until(ctx, &what, POLL, || async {
-            let info = node.bootstrap_status(ctx.cancel_token()).await?;
+            let info = match node.bootstrap_status(ctx.cancel_token()).await {
+                Ok(info) => {
+                    misses.reset();
+                    info
+                }
+                Err(e) if misses.tolerate(&e) => {
+                    return Ok(Poll::Pending(format!("no answer ({e})")))
+                }
+                Err(e) => return Err(e.into()),
+            };
             let state = info.state().unwrap_or("unknown").to_string();
             match state.as_str() {
                 "completed" => Ok(Poll::Ready(info)),
@@ -222,37 +259,6 @@ impl BootstrapResource {
             }
         })
         .await
-    }
-
-    /// After a 409 on create the node was bootstrapped by someone else: accept it only if it
-    /// created the cluster this resource describes. A node that cannot tell is given the benefit
-    /// of the doubt.
-    async fn check_adopted_cluster(
-        &self,
-        ctx: &Ctx,
-        node: &NodeClient,
-        plan: &Bootstrap,
-    ) -> Result<(), Failure<Bootstrap>> {
-        let Some(want) = plan.cluster_name.as_deref() else {
-            return Ok(());
-        };
-        match node.cluster(ctx.cancel_token()).await {
-            Ok(c) => match c.name {
-                Some(name) if !name.eq_ignore_ascii_case(want) => Err(Failure::new(
-                    "Redis Enterprise: node belongs to another cluster",
-                    format!(
-                        "{}: the node was already bootstrapped and belongs to cluster {name:?}, not {want:?}. \
-                         Remove it from that cluster first, or point endpoint at another node.",
-                        node.endpoint()
-                    ),
-                )),
-                _ => Ok(()),
-            },
-            Err(e) => {
-                tracing::debug!(error = %e, "cannot read the cluster name of an adopted node");
-                Ok(())
-            }
-        }
     }
 
     /// Fills what an import cannot know from state: action, cluster name and credentials.
@@ -356,11 +362,15 @@ impl BootstrapResource {
             return Ok(());
         }
         let what = format!("node {uid} to leave its cluster");
+        let misses = Misses::default();
         wait_until(ctx, &what, POLL, || async {
             // A removed node is reset to a fresh node, or at least stops being this uid.
             let now = match node.bootstrap_status(ctx.cancel_token()).await {
                 Ok(now) => now,
                 Err(ApiError::NotFound(_) | ApiError::NotMember(_)) => return Ok(Poll::Ready(())),
+                Err(e) if misses.tolerate(&e) => {
+                    return Ok(Poll::Pending(format!("no answer ({e})")))
+                }
                 Err(e) => return Err(e.into()),
             };
             if now.state() != Some("completed") || now.uid().is_some_and(|u| u != uid) {
@@ -371,11 +381,15 @@ impl BootstrapResource {
                 Ok(Some(s)) if s.failed() => Err(WaitFailed::RemoveFailed(
                     s.error.or(s.message).or(s.status).unwrap_or_default(),
                 )),
-                Ok(Some(s)) => Ok(Poll::Pending(format!(
-                    "{} {}%",
-                    s.status.unwrap_or_else(|| "running".to_string()),
-                    s.progress.unwrap_or_else(|| "?".to_string())
-                ))),
+                Ok(Some(s)) => {
+                    misses.reset();
+                    Ok(Poll::Pending(format!(
+                        "{} {}%",
+                        s.status.unwrap_or_else(|| "running".to_string()),
+                        s.progress.unwrap_or_else(|| "?".to_string())
+                    )))
+                }
+                Err(e) if misses.tolerate(&e) => Ok(Poll::Pending(format!("no answer ({e})"))),
                 Err(e) => Err(e.into()),
             }
         })
@@ -410,32 +424,86 @@ impl Resource for BootstrapResource {
         };
         let node = self.node_client(&endpoint, plan.credentials())?;
         let request = bootstrap_request(&plan, action);
-        let started = node
-            .start_bootstrap(&request, ctx.cancel_token())
-            .await
-            .map_err(|e| api_failure("starting the bootstrap", &endpoint, &e))?;
-        if started == StartOutcome::AlreadyRunning {
-            tracing::info!(endpoint = %endpoint, "a bootstrap is already running on the node (409); waiting for it instead of posting again");
-        }
         let mut state = plan.clone();
         state.id = Some(endpoint.clone());
         state.state = Some("initiated".to_string());
+        let started = match start_or_adopt(ctx, &node, &request, ROUNDS, STARTUP_GRACE).await {
+            Ok(started) => started,
+            Err(StartError::Api(ApiError::Unauthorized { status })) => {
+                return Err(configuration_differs(
+                    &endpoint,
+                    &[format!(
+                        "username/password: the node belongs to an active cluster that does not accept them (HTTP {status})"
+                    )],
+                ))
+            }
+            Err(StartError::Api(e)) => return Err(api_failure("starting the bootstrap", &endpoint, &e)),
+            Err(e) => {
+                let f = Failure::new(
+                    "Redis Enterprise: starting the bootstrap failed",
+                    format!("{endpoint}: {e}"),
+                );
+                // The node may be bootstrapping: keep it (tainted) so the next plan reads it.
+                return Err(if e.may_have_started() { f.with_state(state) } else { f });
+            }
+        };
+        let adopted = match &started {
+            Started::Posted => None,
+            Started::Adopted {
+                before_posting,
+                info,
+            } => {
+                tracing::info!(endpoint = %endpoint, state = ?info.state(), before_posting, "a bootstrap already runs or ran on the node; waiting for it instead of posting");
+                Some((*before_posting, (**info).clone()))
+            }
+        };
         // From here on the node is changing: a wait that stops without an answer keeps the
         // resource in state (tainted), so the next plan reads where the node got to. A
         // bootstrap that ends in `error` leaves the node outside any cluster: nothing to keep.
-        let info = match self.wait_bootstrap(ctx, &node).await {
-            Ok(info) => info,
-            Err(e @ WaitError::Check(WaitFailed::Bootstrap { .. })) => {
-                return Err(wait_failure("bootstrap", &endpoint, e))
-            }
-            Err(e) => return Err(wait_failure("bootstrap", &endpoint, e).with_state(state)),
+        let info = match adopted.as_ref().map(|(_, info)| info) {
+            Some(info) if info.state() == Some("completed") => info.clone(),
+            _ => match self.wait_bootstrap(ctx, &node).await {
+                Ok(info) => info,
+                Err(e @ WaitError::Check(WaitFailed::Bootstrap { .. })) => {
+                    return Err(wait_failure("bootstrap", &endpoint, e))
+                }
+                Err(e) => return Err(wait_failure("bootstrap", &endpoint, e).with_state(state)),
+            },
         };
-        if started == StartOutcome::AlreadyRunning && action == Action::CreateCluster {
-            self.check_adopted_cluster(ctx, &node, &plan).await?;
-        }
         state.record(&info);
         if state.node_uid.is_none() {
             state.node_uid = find_own_uid(ctx, &node, &info, plan.node_addr.as_deref()).await;
+        }
+        if let Some((before_posting, found)) = adopted {
+            match check_configuration(ctx, &node, &plan, state.node_uid.as_deref()).await {
+                Ok(Verdict::Same) => {}
+                Ok(Verdict::Differs(differences)) => {
+                    return Err(configuration_differs(&endpoint, &differences))
+                }
+                Ok(Verdict::Unconfirmed(what)) => ctx.warn(
+                    "Redis Enterprise: adopted a bootstrap that could not be fully checked",
+                    format!(
+                        "{endpoint} was already bootstrapped, and this resource adopted it without posting another bootstrap. \
+                         Everything the API reports matches the configuration, but this could not be checked:\n  {what}"
+                    ),
+                ),
+                Err(e) => {
+                    // Bootstrapped, and perhaps by this resource: keep it (tainted) so the next
+                    // apply checks again instead of forgetting the node.
+                    return Err(api_failure("checking the bootstrapped node against the configuration", &endpoint, &e)
+                        .with_state(state));
+                }
+            }
+            if before_posting {
+                ctx.warn(
+                    "Redis Enterprise: adopted an existing bootstrap",
+                    format!(
+                        "{endpoint} was already {} with this configuration before this apply sent anything \
+                         (an earlier run probably stopped before it could record it). It was adopted: no second bootstrap was posted.",
+                        if found.state() == Some("completed") { "bootstrapped" } else { "bootstrapping" }
+                    ),
+                );
+            }
         }
         Ok(state)
     }

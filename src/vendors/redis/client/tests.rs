@@ -15,14 +15,21 @@ fn creds() -> Credentials {
     }
 }
 
-async fn setup(replies: Vec<Reply>) -> (TestServer, NodeClient) {
-    let server = TestServer::script(replies).await;
-    let http = HttpClient::new(HttpSettings {
+fn fast() -> HttpSettings {
+    HttpSettings {
         retry_base: Duration::from_millis(5),
         retry_cap: Duration::from_millis(20),
         ..HttpSettings::default()
-    })
-    .unwrap();
+    }
+}
+
+async fn setup(replies: Vec<Reply>) -> (TestServer, NodeClient) {
+    setup_with(fast(), replies).await
+}
+
+async fn setup_with(settings: HttpSettings, replies: Vec<Reply>) -> (TestServer, NodeClient) {
+    let server = TestServer::script(replies).await;
+    let http = HttpClient::new(settings).unwrap();
     let client = RedisClient::new(http, None);
     let node = client
         .node(&format!("{}/redis/node1/", server.base), Some(creds()))
@@ -61,8 +68,10 @@ fn sample_request() -> BootstrapRequest {
     }
 }
 
+/// The credentials travel in the body and, as on every request, in Basic auth (a node that is
+/// not a member yet ignores it; one that is would otherwise answer 401).
 #[tokio::test]
-async fn bootstrap_posts_the_documented_object_without_auth() {
+async fn bootstrap_posts_the_documented_object_with_auth() {
     let (server, node) = setup(vec![Reply::json(200, "{}")]).await;
     let outcome = node
         .start_bootstrap(&sample_request(), &CancellationToken::new())
@@ -72,7 +81,10 @@ async fn bootstrap_posts_the_documented_object_without_auth() {
     let request = &server.requests()[0];
     assert_eq!(request.method, "POST");
     assert_eq!(request.path, "/redis/node1/v1/bootstrap/join_cluster");
-    assert_eq!(request.header("authorization"), None);
+    assert_eq!(
+        request.header("authorization"),
+        Some(expected_auth().as_str())
+    );
     assert_eq!(
         request.json(),
         serde_json::json!({
@@ -121,17 +133,19 @@ async fn bootstrap_409_is_already_running_and_5xx_is_not_reposted() {
     assert_eq!(server.count(), 2);
 }
 
+/// Basic auth from the very first request: never a 401 that the credentials would have avoided.
 #[tokio::test]
-async fn status_switches_to_basic_auth_at_the_first_401_and_keeps_it() {
+async fn every_request_carries_basic_auth_from_the_first() {
     let (server, node) = setup(vec![
         Reply::json(200, r#"{"bootstrap_status":{"state":"creating_cluster"}}"#),
-        Reply::json(401, r#"{"error_code":"unauthorized","message":"auth required"}"#),
         Reply::json(
             200,
             r#"{"bootstrap_status":{"state":"completed","start_time":"2024-01-01T00:00:00Z","end_time":"2024-01-01T00:01:00Z"},
                 "local_node_info":{"uid":"3","software_version":"7.4.2-54","available_addresses":["10.0.0.3"]}}"#,
         ),
         Reply::json(200, r#"{"bootstrap_status":{"state":"completed"},"local_node_info":{"uid":3}}"#),
+        Reply::json(200, r#"{"name":"c.example.com"}"#),
+        Reply::json(200, r#"[{"uid":3}]"#),
     ])
     .await;
     let cancel = CancellationToken::new();
@@ -147,13 +161,125 @@ async fn status_switches_to_basic_auth_at_the_first_401_and_keeps_it() {
         node.bootstrap_status(&cancel).await.unwrap().uid(),
         Some("3")
     );
+    node.cluster(&cancel).await.unwrap();
+    node.nodes(&cancel).await.unwrap();
     let requests = server.requests();
-    assert_eq!(requests.len(), 4);
-    assert_eq!(requests[0].header("authorization"), None);
-    assert_eq!(requests[1].header("authorization"), None);
+    assert_eq!(requests.len(), 5);
     let auth = expected_auth();
-    assert_eq!(requests[2].header("authorization"), Some(auth.as_str()));
-    assert_eq!(requests[3].header("authorization"), Some(auth.as_str()));
+    for r in &requests {
+        assert_eq!(r.header("authorization"), Some(auth.as_str()), "{r:?}");
+    }
+}
+
+/// A client without credentials (nothing configured) sends none.
+#[tokio::test]
+async fn no_credentials_no_auth_header() {
+    let server = TestServer::script(vec![Reply::json(
+        200,
+        r#"{"bootstrap_status":{"state":"idle"}}"#,
+    )])
+    .await;
+    let http = HttpClient::new(HttpSettings::default()).unwrap();
+    let node = RedisClient::new(http, None)
+        .node(&server.base, None)
+        .unwrap();
+    node.bootstrap_status(&CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(server.requests()[0].header("authorization"), None);
+}
+
+/// Which failures mean "the node did not act, ask again" and which "it may have acted".
+#[tokio::test]
+async fn failures_are_told_apart() {
+    let (_server, node) = setup_with(HttpSettings { max_attempts: 1, ..fast() }, vec![
+        Reply::json(
+            503,
+            r#"{"error_code":"service_unavailable","message":"services starting"}"#,
+        ),
+        Reply::json(
+            503,
+            r#"{"error_code":"not_member","message":"this node is not a member of the cluster"}"#,
+        ),
+        Reply::json(500, r#"{"message":"boom"}"#),
+        Reply::json(501, r#"{"message":"no"}"#),
+        Reply::json(429, r#"{"message":"slow down"}"#),
+        Reply::json(400, r#"{"message":"bad"}"#),
+    ])
+    .await;
+    let cancel = CancellationToken::new();
+    let mut errors = Vec::new();
+    for _ in 0..6 {
+        errors.push(
+            node.start_bootstrap(&sample_request(), &cancel)
+                .await
+                .unwrap_err(),
+        );
+    }
+    let kinds: Vec<(bool, bool)> = errors
+        .iter()
+        .map(|e| (e.node_not_ready(), e.outcome_unknown()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (true, false),  // 503 while starting: not acted
+            (false, false), // 503 not a member: a definite answer
+            (false, true),  // 500: may have acted
+            (false, false), // 501: will never work
+            (true, false),  // 429 (after the HTTP layer's own retries)
+            (false, false), // 400: refused
+        ],
+        "{errors:?}"
+    );
+    assert!(
+        matches!(errors[1], ApiError::NotMember(_)),
+        "{:?}",
+        errors[1]
+    );
+
+    // A refused connection never reached the node; a timeout may have.
+    let refused = RedisClient::new(
+        HttpClient::new(HttpSettings {
+            max_attempts: 1,
+            ..HttpSettings::default()
+        })
+        .unwrap(),
+        None,
+    )
+    .node(&format!("http://{}", closed_port().await), None)
+    .unwrap();
+    let err = refused
+        .start_bootstrap(&sample_request(), &cancel)
+        .await
+        .unwrap_err();
+    assert!(err.node_not_ready() && !err.outcome_unknown(), "{err:?}");
+
+    let slow = TestServer::script(vec![Reply::json(200, "{}").delay(Duration::from_secs(2))]).await;
+    let http = HttpClient::new(HttpSettings {
+        timeout: Duration::from_millis(200),
+        ..HttpSettings::default()
+    })
+    .unwrap();
+    let node = RedisClient::new(http, None).node(&slow.base, None).unwrap();
+    let err = node
+        .start_bootstrap(&sample_request(), &cancel)
+        .await
+        .unwrap_err();
+    assert!(err.outcome_unknown() && !err.node_not_ready(), "{err:?}");
+    assert_eq!(
+        slow.count(),
+        1,
+        "a POST that timed out is not sent again by the HTTP layer"
+    );
+}
+
+/// An address nothing listens on.
+pub(crate) async fn closed_port() -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    addr
 }
 
 #[tokio::test]
@@ -201,7 +327,6 @@ async fn node_lookup_maps_404_and_not_member() {
         ),
     ])
     .await;
-    let node = node.authenticated();
     let cancel = CancellationToken::new();
     let found = node.node("2", &cancel).await.unwrap().unwrap();
     assert_eq!(found.uid.as_deref(), Some("2"));
@@ -229,7 +354,6 @@ async fn remove_action_statuses() {
         Reply::json(404, "{}"),
     ])
     .await;
-    let node = node.authenticated();
     let cancel = CancellationToken::new();
     assert_eq!(
         node.remove_node("2", &cancel).await.unwrap(),
