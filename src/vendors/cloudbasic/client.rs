@@ -246,6 +246,26 @@ impl ApiError {
         )
     }
 
+    /// The API's refusal of a DeleteCluster because the instance has no cluster (`This instance
+    /// is not part of a cluster`): what a delete finds when the cluster is already gone, for
+    /// example after a tainted create that never reached the API.
+    pub fn not_clustered(&self) -> bool {
+        let ApiError::Rejected {
+            status: 400,
+            problems,
+            ..
+        } = self
+        else {
+            return false;
+        };
+        problems.iter().any(|p| {
+            let message = p.message.to_ascii_lowercase();
+            message.contains("not part of a cluster")
+                || message.contains("not clustered")
+                || message.contains("no cluster")
+        })
+    }
+
     /// The API's refusal of a CreateCluster because the local server already has a cluster:
     /// a 400 with a problem on `LocalServer` that says "already" (`{LocalServer}:This instance
     /// is already clustered with …`, `… is already part of a cluster`).

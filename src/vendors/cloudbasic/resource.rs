@@ -245,10 +245,23 @@ impl Resource for ClusterResource {
     async fn delete(&self, ctx: &Ctx, state: Cluster) -> Outcome<(), Cluster> {
         let client = self.client()?;
         let request = delete_request(&state);
-        client
-            .delete_cluster(&request, ctx.cancel_token())
-            .await
-            .map_err(|e| api_failure("DeleteCluster", &e))?;
+        match client.delete_cluster(&request, ctx.cancel_token()).await {
+            Ok(_) => {}
+            // Destroy wants the cluster gone, and it is: failing here would leave a resource
+            // no apply or destroy could ever remove from state.
+            Err(err) if err.not_clustered() => {
+                ctx.warn(
+                    "CloudBasic: there was no cluster to delete",
+                    format!(
+                        "DeleteCluster answered that {} is not part of a cluster ({err}), so the \
+                         cluster is already gone; it is removed from state.",
+                        state.local_server
+                    ),
+                );
+                return Ok(());
+            }
+            Err(err) => return Err(api_failure("DeleteCluster", &err)),
+        }
         tracing::info!(local_server = %state.local_server, standalone_server = %request.standalone_server, "cluster deleted");
         Ok(())
     }
@@ -451,6 +464,28 @@ mod tests {
         assert!(d.detail.contains("request id 7"), "{}", d.detail);
         assert_eq!(d.path, Some(AttrPath::root("local_server")));
         assert_eq!(server.count(), 1);
+    }
+
+    /// A delete that finds no cluster succeeds with a warning (the cluster is gone already);
+    /// any other refusal still fails the delete.
+    #[tokio::test]
+    async fn deleting_a_cluster_that_is_gone_succeeds_with_a_warning() {
+        let gone = r#"{"errors":["This instance is not part of a cluster"],"requestId":9}"#;
+        let mut state = plan();
+        state.id = Some("10.0.0.1".into());
+        let (server, r) = resource(vec![Reply::json(400, gone)]).await;
+        let ctx = ctx();
+        r.delete(&ctx, state.clone())
+            .await
+            .map_err(|f| f.diagnostics)
+            .unwrap();
+        assert_eq!(actions(&server), ["DeleteCluster"]);
+        let warnings = ctx.take_warnings();
+        assert_eq!(warnings.iter().count(), 1, "{warnings:?}");
+
+        let refused = r#"{"errors":["{StandaloneServer}:Invalid value"],"requestId":10}"#;
+        let (_server, r) = resource(vec![Reply::json(400, refused)]).await;
+        assert!(r.delete(&ctx, state).await.is_err());
     }
 
     /// Definite refusals are not repeated; answers that stay unclear keep the cluster tainted.
