@@ -29,6 +29,29 @@ impl Default for Backoff {
     }
 }
 
+/// How many polls in a row a wait rides out when they fail transiently (each after the HTTP
+/// layer's own retries) before it gives up.
+pub const MISSES_TOLERATED: u32 = 5;
+
+/// Transient failures in a row during one wait: an API busy with the very operation being
+/// waited for may miss an answer now and then (a 5xx burst longer than the retries, an answer
+/// cut off on the way), which is waited out; the operation's timeout still bounds the wait.
+#[derive(Debug, Default)]
+pub struct Misses(std::sync::atomic::AtomicU32);
+
+impl Misses {
+    /// Whether a failure, `transient` or not, is one more miss to wait out.
+    pub fn tolerate(&self, transient: bool) -> bool {
+        use std::sync::atomic::Ordering;
+        transient && self.0.fetch_add(1, Ordering::Relaxed) < MISSES_TOLERATED
+    }
+
+    /// A poll got its answer: the count starts again.
+    pub fn reset(&self) {
+        self.0.store(0, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum WaitError<E> {
     #[error("gave up waiting for {what} (last status {last:?}): {reason}")]

@@ -82,8 +82,9 @@ impl ClusterResource {
     }
 }
 
-/// CreateCluster is sent at most this often while its answers stay ambiguous.
-const CREATE_ATTEMPTS: u32 = 4;
+/// CreateCluster and DeleteCluster are sent at most this often while their answers stay
+/// ambiguous.
+const ACTION_ATTEMPTS: u32 = 4;
 
 /// The first pause between two CreateCluster attempts; it doubles after each.
 #[cfg(not(test))]
@@ -165,7 +166,7 @@ impl Resource for ClusterResource {
         }
         // The first ambiguous answer (the API may have acted without saying so), if any.
         let mut ambiguous: Option<ApiError> = None;
-        for attempt in 1..=CREATE_ATTEMPTS {
+        for attempt in 1..=ACTION_ATTEMPTS {
             if attempt > 1 {
                 pause(ctx, attempt).await;
             }
@@ -245,22 +246,39 @@ impl Resource for ClusterResource {
     async fn delete(&self, ctx: &Ctx, state: Cluster) -> Outcome<(), Cluster> {
         let client = self.client()?;
         let request = delete_request(&state);
-        match client.delete_cluster(&request, ctx.cancel_token()).await {
-            Ok(_) => {}
-            // Destroy wants the cluster gone, and it is: failing here would leave a resource
-            // no apply or destroy could ever remove from state.
-            Err(err) if err.not_clustered() => {
-                ctx.warn(
-                    "CloudBasic: there was no cluster to delete",
-                    format!(
-                        "DeleteCluster answered that {} is not part of a cluster ({err}), so the \
-                         cluster is already gone; it is removed from state.",
-                        state.local_server
-                    ),
-                );
-                return Ok(());
+        // DeleteCluster is not repeated by the HTTP layer, but repeating it here after an unclear
+        // answer is safe: if the first one acted, the repeat answers "not part of a cluster".
+        let mut unclear = false;
+        for attempt in 1..=ACTION_ATTEMPTS {
+            if attempt > 1 {
+                pause(ctx, attempt).await;
             }
-            Err(err) => return Err(api_failure("DeleteCluster", &err)),
+            match client.delete_cluster(&request, ctx.cancel_token()).await {
+                Ok(_) => break,
+                // The cluster is gone: after an unclear answer, most likely through our own
+                // first DeleteCluster; otherwise it went outside Terraform (or never existed,
+                // after a tainted create), which deserves a word. Failing would leave a
+                // resource no destroy could ever remove from state.
+                Err(err) if err.not_clustered() => {
+                    if !unclear {
+                        ctx.warn(
+                            "CloudBasic: there was no cluster to delete",
+                            format!(
+                                "DeleteCluster answered that {} is not part of a cluster \
+                                 ({err}), so the cluster is already gone; it is removed from \
+                                 state.",
+                                state.local_server
+                            ),
+                        );
+                    }
+                    return Ok(());
+                }
+                Err(err) if err.outcome_unknown() && attempt < ACTION_ATTEMPTS => {
+                    tracing::info!(local_server = %state.local_server, attempt, error = %err, "DeleteCluster got no clear answer; sending it again to find out");
+                    unclear = true;
+                }
+                Err(err) => return Err(api_failure("DeleteCluster", &err)),
+            }
         }
         tracing::info!(local_server = %state.local_server, standalone_server = %request.standalone_server, "cluster deleted");
         Ok(())
@@ -483,6 +501,16 @@ mod tests {
         let warnings = ctx.take_warnings();
         assert_eq!(warnings.iter().count(), 1, "{warnings:?}");
 
+        // An unclear answer, then "gone": our own first DeleteCluster acted; no warning.
+        let (server, r) = resource(vec![Reply::status(503), Reply::json(400, gone)]).await;
+        let ctx = self::ctx();
+        r.delete(&ctx, state.clone())
+            .await
+            .map_err(|f| f.diagnostics)
+            .unwrap();
+        assert_eq!(actions(&server), ["DeleteCluster", "DeleteCluster"]);
+        assert!(ctx.take_warnings().is_empty());
+
         let refused = r#"{"errors":["{StandaloneServer}:Invalid value"],"requestId":10}"#;
         let (_server, r) = resource(vec![Reply::json(400, refused)]).await;
         assert!(r.delete(&ctx, state).await.is_err());
@@ -503,7 +531,7 @@ mod tests {
         let (server, r) = resource(vec![Reply::status(503)]).await;
         let failure = r.create(&ctx(), plan()).await.err().expect("create fails");
         assert!(failure.state.is_some(), "kept as tainted");
-        assert_eq!(server.count(), CREATE_ATTEMPTS as usize);
+        assert_eq!(server.count(), ACTION_ATTEMPTS as usize);
         assert!(failure.diagnostics.0[0].summary.contains("may or may not"));
 
         // 501: the API says it can never do it; not repeated, nothing kept.

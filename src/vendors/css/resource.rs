@@ -13,7 +13,7 @@ use super::client::{
 use super::model::Cluster;
 use super::schema;
 use super::token::{redact, Secret};
-use crate::framework::poll::{wait_until, Backoff, Poll, WaitError};
+use crate::framework::poll::{wait_until, Backoff, Misses, Poll, WaitError};
 use crate::framework::reconcile::{
     create_reconciled, Created, Listed, Listing, ReconcileError, Target,
 };
@@ -190,8 +190,20 @@ impl ClusterResource {
         data_nodes: Option<i64>,
     ) -> Result<ClusterDetail, WaitError<NotReady>> {
         let what = format!("cluster {id} to become available");
+        let misses = Misses::default();
         wait_until(ctx, &what, Backoff::default(), || async {
-            let Some(d) = client.get_cluster(id, ctx.cancel_token()).await? else {
+            let found = match client.get_cluster(id, ctx.cancel_token()).await {
+                Ok(found) => {
+                    misses.reset();
+                    found
+                }
+                // An answer cut off or garbled on the way: the next poll asks again.
+                Err(e) if misses.tolerate(matches!(e, ApiError::Decode(_))) => {
+                    return Ok(Poll::Pending(format!("unreadable answer ({e})")))
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let Some(d) = found else {
                 return Err(NotReady::Gone);
             };
             let count = i64::try_from(d.data_nodes().count()).unwrap_or(i64::MAX);

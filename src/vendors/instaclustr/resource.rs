@@ -9,7 +9,7 @@ use super::client::{ApiError, ClusterDetail, ClusterSummary, DeleteOutcome, Inst
 use super::model::{apply_detail, create_request, Cluster};
 use super::resize::{resizes, Resize};
 use super::schema::schema;
-use crate::framework::poll::{wait_until, Backoff, Poll, WaitError};
+use crate::framework::poll::{wait_until, Backoff, Misses, Poll, WaitError};
 use crate::framework::reconcile::{
     create_reconciled, Created, Listed, Listing, ReconcileError, Target,
 };
@@ -210,8 +210,20 @@ impl ClusterResource {
             .client()
             .map_err(|_| WaitError::Check(NotReady::Api(ApiError::NotFound)))?;
         let what = format!("cluster {id} to reach {target}");
+        let misses = Misses::default();
         wait_until(ctx, &what, Backoff::default(), || async {
-            let Some(d) = client.get_cluster(id, ctx.cancel_token()).await? else {
+            let found = match client.get_cluster(id, ctx.cancel_token()).await {
+                Ok(found) => {
+                    misses.reset();
+                    found
+                }
+                // An answer cut off or garbled on the way: the next poll asks again.
+                Err(e) if misses.tolerate(matches!(e, ApiError::Decode(_))) => {
+                    return Ok(Poll::Pending(format!("unreadable answer ({e})")))
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let Some(d) = found else {
                 return Err(NotReady::Api(ApiError::NotFound));
             };
             let status = status_of(&d).to_string();

@@ -6,7 +6,6 @@
 //! `GET /v1/bootstrap` until `completed` or `error`; Read finds the node by uid; Delete removes a joined node from its cluster and only
 //! forgets a created one (no API dissolves a cluster).
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -18,7 +17,7 @@ use super::client::{
 use super::model::{bootstrap_request, recover_settings, Bootstrap};
 use super::schema::{endpoint_problem, schema, validate_config};
 use super::start::{is_running, start_or_adopt, StartError, Started, ROUNDS, STARTUP_GRACE};
-use crate::framework::poll::{wait_until, Backoff, Poll, WaitError};
+use crate::framework::poll::{wait_until, Backoff, Misses, Poll, WaitError};
 use crate::framework::schema::Schema;
 use crate::framework::settings::Configured;
 use crate::framework::{Ctx, Diagnostic, Diagnostics, Failure, Outcome, Resource, Value};
@@ -33,27 +32,6 @@ const POLL: Backoff = Backoff {
     max: Duration::from_secs(15),
     factor: 1.5,
 };
-
-/// How many polls in a row may fail with a transient error (each after the HTTP layer's own
-/// retries) before a wait gives up on the node.
-const POLL_FAILURES_TOLERATED: u32 = 5;
-
-/// Transient failures in a row during one wait: a node that is busy bootstrapping or removing a
-/// member may miss an answer now and then, which is waited out (the operation's timeout still
-/// bounds the whole wait).
-#[derive(Default)]
-struct Misses(AtomicU32);
-
-impl Misses {
-    /// Whether `e` is one more miss to wait out.
-    fn tolerate(&self, e: &ApiError) -> bool {
-        e.is_transient() && self.0.fetch_add(1, Ordering::Relaxed) < POLL_FAILURES_TOLERATED
-    }
-
-    fn reset(&self) {
-        self.0.store(0, Ordering::Relaxed);
-    }
-}
 
 pub struct BootstrapResource {
     client: Configured<RedisClient>,
@@ -232,7 +210,7 @@ impl BootstrapResource {
                     misses.reset();
                     info
                 }
-                Err(e) if misses.tolerate(&e) => {
+                Err(e) if misses.tolerate(e.is_transient()) => {
                     return Ok(Poll::Pending(format!("no answer ({e})")))
                 }
                 Err(e) => return Err(e.into()),
@@ -368,7 +346,7 @@ impl BootstrapResource {
             let now = match node.bootstrap_status(ctx.cancel_token()).await {
                 Ok(now) => now,
                 Err(ApiError::NotFound(_) | ApiError::NotMember(_)) => return Ok(Poll::Ready(())),
-                Err(e) if misses.tolerate(&e) => {
+                Err(e) if misses.tolerate(e.is_transient()) => {
                     return Ok(Poll::Pending(format!("no answer ({e})")))
                 }
                 Err(e) => return Err(e.into()),
@@ -389,7 +367,7 @@ impl BootstrapResource {
                         s.progress.unwrap_or_else(|| "?".to_string())
                     )))
                 }
-                Err(e) if misses.tolerate(&e) => Ok(Poll::Pending(format!("no answer ({e})"))),
+                Err(e) if misses.tolerate(e.is_transient()) => Ok(Poll::Pending(format!("no answer ({e})"))),
                 Err(e) => Err(e.into()),
             }
         })
