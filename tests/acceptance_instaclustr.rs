@@ -774,55 +774,7 @@ fn failed_provisioning_taints_and_destroy_cleans_up() {
     );
 }
 
-/// Ctrl-C during a long create: Terraform calls StopProvider, the provider's wait ends at once
-/// with an error, and the cluster id the API already returned stays in state (tainted), so
-/// destroy can remove it: nothing leaks.
-#[test]
-fn interrupt_during_create_keeps_the_id_in_state() {
-    for_each_terraform(
-        "interrupt_during_create_keeps_the_id_in_state",
-        |tf, sim, wd| {
-            let cluster = ClusterCfg::new("cf_acc_interrupted");
-            init_with(wd, &main_tf(&ProviderCfg::for_sim(sim), Some(&cluster)));
-            // Each lifecycle step now takes ten minutes: only an interrupt ends the apply soon.
-            sim.set_config(json!({ "pace_ms": 600_000 }));
-            let started = std::time::Instant::now();
-            let out = wd.run_interrupted(
-                &["apply", "-auto-approve", "-input=false", "-no-color"],
-                &mut || !sim.instaclustr_clusters().is_empty(),
-            );
-            let took = started.elapsed();
-            // Terraform 0.13 reports an interrupted apply with exit status 0 ("Apply complete!"),
-            // later versions fail it; what matters on every version is that nothing leaks.
-            assert!(
-                took < std::time::Duration::from_secs(300),
-                "{tf}: the interrupted apply took {took:?}:\n{}",
-                out.describe()
-            );
-            let inst = wd.state_instance(ADDR).unwrap_or_else(|| {
-                panic!(
-                    "{tf}: the interrupted create left nothing in state (leak):\n{}",
-                    out.describe()
-                )
-            });
-            let id = inst["attributes"]["id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            assert!(
-                sim.instaclustr_cluster(&id).is_some(),
-                "{tf}: state id {id:?} is not the simulator's cluster:\n{}",
-                out.describe()
-            );
-            if !out.success() {
-                assert_eq!(inst["status"], "tainted", "{tf}: not tainted: {inst:#}");
-            }
-            sim.set_config(json!({ "pace_ms": 100 }));
-            wd.destroy().assert_success();
-            assert_no_live_clusters(sim, tf);
-        },
-    );
-}
+// Ctrl-C during a create, a resize and a delete: tests/interrupts.rs.
 
 /// (h) a 429 and a 503 on GET while waiting do not fail the apply.
 #[test]

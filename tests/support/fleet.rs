@@ -70,6 +70,17 @@ impl Kind {
         }
     }
 
+    /// What a fault's `path_contains` needs to hit the reads a create waits with, and not the
+    /// account listing before the create.
+    pub fn wait_path(self) -> &'static str {
+        match self {
+            Kind::Instaclustr => "/provisioning/v1/",
+            Kind::Css => "/clusters/",
+            Kind::CloudBasic => "/api/",
+            Kind::Redis => "/v1/bootstrap",
+        }
+    }
+
     /// The method of the requests a create waits with (CloudBasic has no read: its only
     /// requests are POSTs).
     pub fn read_method(self) -> &'static str {
@@ -151,30 +162,39 @@ resource "css_cluster" "fleet" {{
                 css = hcl_string(&sim.vendor_url("css")),
             )),
             Kind::CloudBasic => {
-                let local = activate(sim, "i-0fleet00local");
+                // A provider configuration speaks for one local instance, which holds one
+                // cluster: n local instances (one provider alias each), all clustered with one
+                // remote instance.
                 let remote = activate(sim, "i-0fleet0remote");
-                s.push_str(&format!(
-                    r#"provider "cloudbasic" {{
+                for i in 0..n {
+                    let local = activate(sim, &format!("i-0fleet{i:06}"));
+                    s.push_str(&format!(
+                        r#"provider "cloudbasic" {{
+  alias      = "local{i}"
   endpoint   = {endpoint}
   access_key = {access}
   secret_key = {secret}
 }}
 
-resource "cloudbasic_cluster" "fleet" {{
-  count              = {n}
-  local_server       = "10.0.1.${{count.index + 1}}"
-  remote_server      = "10.0.2.15"
+resource "cloudbasic_cluster" "fleet{i}" {{
+  provider           = cloudbasic.local{i}
+  local_server       = "10.0.{third}.{fourth}"
+  remote_server      = "10.0.200.15"
   port               = 81
   remote_public_key  = {public}
   remote_private_key = {private}
 }}
+
 "#,
-                    endpoint = hcl_string(&sim.vendor_url("cloudbasic")),
-                    access = hcl_string(&local.0),
-                    secret = hcl_string(&local.1),
-                    public = hcl_string(&remote.0),
-                    private = hcl_string(&remote.1),
-                ))
+                        endpoint = hcl_string(&sim.vendor_url("cloudbasic")),
+                        access = hcl_string(&local.0),
+                        secret = hcl_string(&local.1),
+                        public = hcl_string(&remote.0),
+                        private = hcl_string(&remote.1),
+                        third = 1 + i / 200,
+                        fourth = 1 + i % 200,
+                    ))
+                }
             }
             Kind::Redis => {
                 let clusters = n.div_ceil(5);
