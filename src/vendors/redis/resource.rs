@@ -367,7 +367,9 @@ impl BootstrapResource {
                         s.progress.unwrap_or_else(|| "?".to_string())
                     )))
                 }
-                Err(e) if misses.tolerate(e.is_transient()) => Ok(Poll::Pending(format!("no answer ({e})"))),
+                Err(e) if misses.tolerate(e.is_transient()) => {
+                    Ok(Poll::Pending(format!("no answer ({e})")))
+                }
                 Err(e) => Err(e.into()),
             }
         })
