@@ -197,7 +197,12 @@ fn deeply_nested_msgpack_is_refused() {
     assert_eq!(msgpack::encode(&value, &Type::Dynamic).unwrap(), shallow);
     // 100k nested arrays (and maps) against every target.
     for chunk in [&[0x91u8][..], &[0x81, 0xa1, 0x61], &[0xdc, 0x00, 0x01]] {
-        let deep: Vec<u8> = chunk.iter().copied().cycle().take(chunk.len() * DEPTH).collect();
+        let deep: Vec<u8> = chunk
+            .iter()
+            .copied()
+            .cycle()
+            .take(chunk.len() * DEPTH)
+            .collect();
         for target in fuzzing::targets() {
             (target.run)(&deep);
         }
@@ -207,7 +212,11 @@ fn deeply_nested_msgpack_is_refused() {
 #[test]
 fn deeply_nested_json_is_refused() {
     let ty = Type::list(Type::Dynamic);
-    for (open, close) in [("[", "]"), ("{\"a\":", "}"), ("{\"value\":", ",\"type\":\"x\"}")] {
+    for (open, close) in [
+        ("[", "]"),
+        ("{\"a\":", "}"),
+        ("{\"value\":", ",\"type\":\"x\"}"),
+    ] {
         let deep = open.repeat(DEPTH) + "1" + &close.repeat(DEPTH);
         assert!(json::decode(deep.as_bytes(), &ty).is_err());
         for target in fuzzing::targets() {

@@ -1000,7 +1000,10 @@ mod tests {
         };
         round_trip(decode(&nested(60), &Type::Dynamic).unwrap(), &Type::Dynamic);
         let err = decode(&nested(100_000), &Type::Dynamic).unwrap_err();
-        assert_eq!(err.to_string(), "msgpack value nested deeper than 64 levels");
+        assert_eq!(
+            err.to_string(),
+            "msgpack value nested deeper than 64 levels"
+        );
     }
 
     #[test]

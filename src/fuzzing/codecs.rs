@@ -134,7 +134,16 @@ const TYPE_DICTIONARY: &[&[u8]] = &[
 ];
 
 const NUMBER_DICTIONARY: &[&[u8]] = &[
-    b"e", b"E", b"e+", b"e-", b".", b"-", b"+", b"0", b"00000000000000000000", b"99999999999",
+    b"e",
+    b"E",
+    b"e+",
+    b"e-",
+    b".",
+    b"-",
+    b"+",
+    b"0",
+    b"00000000000000000000",
+    b"99999999999",
 ];
 
 /// Types that exercise every part of the codecs: each kind, nesting, and `dynamic` at every
@@ -219,7 +228,11 @@ fn generate_json(rng: &mut Rng, types: &[Type]) -> Vec<u8> {
 fn generate_state(rng: &mut Rng) -> Vec<u8> {
     let resources: Vec<Type> = servers()
         .iter()
-        .flat_map(|s| s.resources().map(|(_, r)| r.ty().clone()).collect::<Vec<_>>())
+        .flat_map(|s| {
+            s.resources()
+                .map(|(_, r)| r.ty().clone())
+                .collect::<Vec<_>>()
+        })
         .collect();
     generate_json(rng, &resources)
 }
@@ -270,7 +283,10 @@ fn check_msgpack(data: &[u8], ty: &Type) -> u64 {
             .unwrap_or_else(|e| panic!("a value read from JSON does not encode as msgpack: {e}"));
         let again = json::encode(&via_json, ty)
             .unwrap_or_else(|e| panic!("a value read from JSON does not encode again: {e}"));
-        assert_eq!(again, text, "JSON written from a msgpack value is not a fixpoint");
+        assert_eq!(
+            again, text,
+            "JSON written from a msgpack value is not a fixpoint"
+        );
     }
     shape::of_debug(&kinds(&value))
 }
@@ -362,7 +378,10 @@ pub fn state_upgrade(data: &[u8]) -> u64 {
                         mix(acc, shape::of_text(&format!("{}: {}", d.summary, d.detail)))
                     }),
                     Ok(value) => {
-                        assert!(version <= current, "a state from a newer schema was accepted");
+                        assert!(
+                            version <= current,
+                            "a state from a newer schema was accepted"
+                        );
                         check_upgraded(server, name, resource.ty(), &value);
                         shape::of_debug(&kinds(&value))
                     }
@@ -375,7 +394,10 @@ pub fn state_upgrade(data: &[u8]) -> u64 {
 }
 
 fn check_upgraded(server: &Server, name: &str, ty: &Type, value: &Value) {
-    assert!(value.conforms(ty), "an upgraded {name} state does not conform");
+    assert!(
+        value.conforms(ty),
+        "an upgraded {name} state does not conform"
+    );
     msgpack::encode(value, ty)
         .unwrap_or_else(|e| panic!("an upgraded {name} state does not encode as msgpack: {e}"));
     let stored = json::encode(value, ty)
@@ -388,13 +410,17 @@ fn check_upgraded(server: &Server, name: &str, ty: &Type, value: &Value) {
         .unwrap_or_else(|e| panic!("a re-upgraded {name} state does not encode: {e}"));
     // As JSON text, for the float reason given in `check_msgpack`.
     let restored = json::encode(&again, ty).unwrap_or_default();
-    assert_eq!(stored, restored, "upgrading the {name} state we wrote changed it");
+    assert_eq!(
+        stored, restored,
+        "upgrading the {name} state we wrote changed it"
+    );
 }
 
 /// cty's JSON type syntax, as it arrives inside every dynamic value.
 pub fn type_json(data: &[u8]) -> u64 {
     match Type::from_json_bytes(data) {
-        Err(e) => shape::of_text(&e.to_string()),
+        // The start says which check failed; the rest quotes the input.
+        Err(e) => shape::of_text(&e.to_string().chars().take(32).collect::<String>()),
         Ok(ty) => {
             let bytes = ty.to_json_bytes();
             let back = Type::from_json_bytes(&bytes)
@@ -435,15 +461,26 @@ pub fn number_text(data: &[u8]) -> u64 {
         .unwrap_or_else(|e| panic!("a number does not encode as msgpack: {e}"));
     let unpacked = msgpack::decode(&packed, &Type::Number)
         .unwrap_or_else(|e| panic!("an encoded number does not decode: {e}"));
-    assert_eq!(unpacked, Value::Number(n.clone()), "msgpack changed a number");
+    assert_eq!(
+        unpacked,
+        Value::Number(n.clone()),
+        "msgpack changed a number"
+    );
     if n.is_finite() {
         let text = json::encode(&Value::Number(n.clone()), &Type::Number)
             .unwrap_or_else(|e| panic!("a finite number does not encode as JSON: {e}"));
         let read = json::decode(&text, &Type::Number)
             .unwrap_or_else(|e| panic!("a JSON number we wrote does not decode: {e}"));
-        assert_eq!(read, Value::Number(back), "JSON and Display disagree on a number");
+        assert_eq!(
+            read,
+            Value::Number(back),
+            "JSON and Display disagree on a number"
+        );
     }
-    mix(packed.first().copied().unwrap_or(0).into(), n.is_integer().into())
+    mix(
+        packed.first().copied().unwrap_or(0).into(),
+        n.is_integer().into(),
+    )
 }
 
 /// The private state Terraform hands back: unreadable bytes are empty, and what we write reads

@@ -61,13 +61,17 @@ impl Config {
         Config {
             seed,
             budget: Duration::from_secs_f64(
-                number("CLUSTERFORM_FUZZ_SECONDS").unwrap_or(default_seconds).max(0.0),
+                number("CLUSTERFORM_FUZZ_SECONDS")
+                    .unwrap_or(default_seconds)
+                    .max(0.0),
             ),
             max_executions: number("CLUSTERFORM_FUZZ_ITERATIONS").map(|n| n as u64),
             max_len: number("CLUSTERFORM_FUZZ_MAX_LEN").map_or(64 * 1024, |n| n as usize),
             crash_dir: target_dir.join("fuzz-crashes").join(target),
             hang_after: Duration::from_secs_f64(
-                number("CLUSTERFORM_FUZZ_HANG_SECS").unwrap_or(60.0).max(1.0),
+                number("CLUSTERFORM_FUZZ_HANG_SECS")
+                    .unwrap_or(60.0)
+                    .max(1.0),
             ),
             trace: var("CLUSTERFORM_FUZZ_TRACE").is_some_and(|v| v != "0"),
             alloc: None,
@@ -256,7 +260,9 @@ impl Fuzzer<'_> {
                     if self.pool.len() < POOL_LIMIT {
                         self.pool.push(input.to_vec());
                     } else {
-                        let slot = self.rng.usize(self.report.seeds.min(POOL_LIMIT - 1)..POOL_LIMIT);
+                        let slot = self
+                            .rng
+                            .usize(self.report.seeds.min(POOL_LIMIT - 1)..POOL_LIMIT);
                         self.pool[slot] = input.to_vec();
                     }
                 }
@@ -506,7 +512,11 @@ mod tests {
         assert_eq!(report.crashes.len(), 1, "{report}");
         let crash = &report.crashes[0];
         assert_eq!(crash.input, b"!!");
-        assert!(crash.message.starts_with("two bangs at "), "{}", crash.message);
+        assert!(
+            crash.message.starts_with("two bangs at "),
+            "{}",
+            crash.message
+        );
         let saved = crash.saved.as_ref().unwrap();
         assert_eq!(std::fs::read(saved).unwrap(), b"!!");
         let _ = std::fs::remove_dir_all(&dir);

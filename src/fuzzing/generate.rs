@@ -55,7 +55,12 @@ pub(super) fn value(rng: &mut Rng, ty: &Type, unknowns: bool, depth: usize) -> V
         Type::Map(ety) => {
             let n = if depth > 6 { 0 } else { count(rng) };
             let entries: BTreeMap<String, Value> = (0..n)
-                .map(|i| (format!("{}{i}", string(rng)), value(rng, ety, unknowns, depth + 1)))
+                .map(|i| {
+                    (
+                        format!("{}{i}", string(rng)),
+                        value(rng, ety, unknowns, depth + 1),
+                    )
+                })
                 .collect();
             Value::Map(entries)
         }

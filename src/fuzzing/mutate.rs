@@ -9,11 +9,11 @@ use fastrand::Rng;
 /// Single bytes that mean something to msgpack (markers at the edges of each family), JSON,
 /// XML, or UTF-8 (continuation and invalid bytes).
 const INTERESTING_BYTES: &[u8] = &[
-    0x00, 0x01, 0x7f, 0x80, 0xff, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xc3, 0xc4,
-    0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xcb, 0xcc, 0xcd, 0xce, 0xcf, 0xd0, 0xd3, 0xd4, 0xd8,
-    0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf, 0xe0, 0xf0, 0xf4, 0xf8, 0xfe, b'"', b'\\', b'{',
-    b'}', b'[', b']', b':', b',', b'<', b'>', b'/', b'&', b';', b'#', b'-', b'+', b'.', b'e',
-    b'0', b'9', b' ', b'\n', b'\t',
+    0x00, 0x01, 0x7f, 0x80, 0xff, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5,
+    0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xcb, 0xcc, 0xcd, 0xce, 0xcf, 0xd0, 0xd3, 0xd4, 0xd8, 0xd9, 0xda,
+    0xdb, 0xdc, 0xdd, 0xde, 0xdf, 0xe0, 0xf0, 0xf4, 0xf8, 0xfe, b'"', b'\\', b'{', b'}', b'[',
+    b']', b':', b',', b'<', b'>', b'/', b'&', b';', b'#', b'-', b'+', b'.', b'e', b'0', b'9', b' ',
+    b'\n', b'\t',
 ];
 
 /// Boundary values for 16- and 32-bit length prefixes and integers.
@@ -194,7 +194,12 @@ fn one(rng: &mut Rng, data: &mut Vec<u8>, dictionary: &[&[u8]], pool: &[Vec<u8>]
             };
             let room = max_len.saturating_sub(data.len()) / chunk.len();
             let times = times.min(room);
-            let repeated: Vec<u8> = chunk.iter().copied().cycle().take(chunk.len() * times).collect();
+            let repeated: Vec<u8> = chunk
+                .iter()
+                .copied()
+                .cycle()
+                .take(chunk.len() * times)
+                .collect();
             data.splice(start..start, repeated);
         }
         12 => {
@@ -209,7 +214,9 @@ fn one(rng: &mut Rng, data: &mut Vec<u8>, dictionary: &[&[u8]], pool: &[Vec<u8>]
             if let Some(&first) = digits.get(rng.usize(..digits.len().max(1))) {
                 let end = data[first..]
                     .iter()
-                    .position(|b| !b.is_ascii_digit() && !matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
+                    .position(|b| {
+                        !b.is_ascii_digit() && !matches!(b, b'.' | b'e' | b'E' | b'-' | b'+')
+                    })
                     .map_or(data.len(), |n| first + n);
                 data.splice(first..end, number.iter().copied());
             } else {

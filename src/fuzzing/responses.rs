@@ -239,8 +239,7 @@ fn resource_type(provider: &dyn Provider, name: &str) -> Type {
 
 /// A state built from an API answer must fit the schema and go over the wire.
 fn check_state<M: serde::Serialize>(model: &M, ty: &Type, what: &str) {
-    let value =
-        to_value(model, ty).unwrap_or_else(|d| panic!("{what}: state does not fit: {d:?}"));
+    let value = to_value(model, ty).unwrap_or_else(|d| panic!("{what}: state does not fit: {d:?}"));
     msgpack::encode(&value, ty)
         .unwrap_or_else(|e| panic!("{what}: state does not encode as msgpack: {e}"));
 }
@@ -264,9 +263,22 @@ pub fn error_message(data: &[u8]) -> u64 {
         None => 0,
         Some(message) => {
             assert!(!message.is_empty(), "an empty message is Some");
-            assert!(!message.contains(SECRET), "error_message shows a registered secret");
+            assert!(
+                !message.contains(SECRET),
+                "error_message shows a registered secret"
+            );
             check_message(&message, "error_message");
-            shape::of_text(&message)
+            // The message is the input's own words: its shape is how it was found.
+            let whole = String::from_utf8_lossy(data).split_whitespace().count()
+                == message.split_whitespace().count();
+            let parts = [
+                u64::from(serde_json::from_slice::<serde_json::Value>(data).is_ok()),
+                u64::from(whole),
+                u64::from(message.ends_with('…')),
+                u64::from(message.contains(secrets::MARKER)),
+                u64::from(message.len().ilog2()),
+            ];
+            parts.into_iter().fold(0, mix)
         }
     }
 }
@@ -280,11 +292,14 @@ pub fn instaclustr_responses(data: &[u8]) -> u64 {
 
     static TYPE: OnceLock<Type> = OnceLock::new();
     let ty = TYPE.get_or_init(|| {
-        resource_type(&instaclustr::InstaclustrProvider::new(), "instaclustr_cluster")
+        resource_type(
+            &instaclustr::InstaclustrProvider::new(),
+            "instaclustr_cluster",
+        )
     });
     static CLIENT: OnceLock<InstaclustrClient> = OnceLock::new();
-    let client = CLIENT
-        .get_or_init(|| InstaclustrClient::new(http(), "fz-user".into(), CLIENT_KEY.into()));
+    let client =
+        CLIENT.get_or_init(|| InstaclustrClient::new(http(), "fz-user".into(), CLIENT_KEY.into()));
 
     let mut outcome = 0;
     match serde_json::from_slice::<ClusterDetail>(data) {
@@ -329,8 +344,14 @@ pub fn instaclustr_responses(data: &[u8]) -> u64 {
     for status in ERROR_STATUSES {
         let err = client.status_error(&response(*status, data));
         let text = err.to_string();
-        assert!(!text.contains(CLIENT_KEY), "an Instaclustr error shows the API key");
-        assert!(!text.contains(SECRET), "an Instaclustr error shows a secret");
+        assert!(
+            !text.contains(CLIENT_KEY),
+            "an Instaclustr error shows the API key"
+        );
+        assert!(
+            !text.contains(SECRET),
+            "an Instaclustr error shows a secret"
+        );
         outcome = mix(outcome, shape::of_variant(&err));
     }
     outcome
@@ -399,11 +420,17 @@ pub fn css_responses(data: &[u8]) -> u64 {
     );
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_714_557_600);
     let life = css::token::token_lifetime(data, now);
-    assert!(!life.is_zero(), "a token lifetime of zero would fetch a token per call");
+    assert!(
+        !life.is_zero(),
+        "a token lifetime of zero would fetch a token per call"
+    );
     outcome = mix(outcome, life.as_secs());
     for status in ERROR_STATUSES.iter().chain(&[200, 202]) {
         let err = status_error(&response(*status, data));
-        assert!(!err.to_string().contains(SECRET), "a CSS error shows a secret");
+        assert!(
+            !err.to_string().contains(SECRET),
+            "a CSS error shows a secret"
+        );
         outcome = mix(outcome, shape::of_variant(&err));
     }
     outcome
@@ -476,7 +503,10 @@ pub fn redis_responses(data: &[u8]) -> u64 {
         for status in ERROR_STATUSES {
             let err = client.status_error(&response(*status, data));
             let text = err.to_string();
-            assert!(!text.contains(CLIENT_KEY), "a Redis error shows the password");
+            assert!(
+                !text.contains(CLIENT_KEY),
+                "a Redis error shows the password"
+            );
             assert!(!text.contains(SECRET), "a Redis error shows a secret");
             outcome = mix(outcome, shape::of_variant(&err));
         }
@@ -493,9 +523,13 @@ pub fn cloudbasic_json(data: &[u8]) -> u64 {
 
 /// CloudBasic answers read as XML (by content type, or sniffed).
 pub fn cloudbasic_xml(data: &[u8]) -> u64 {
-    [None, Some("application/xml; charset=utf-8"), Some("text/html")]
-        .into_iter()
-        .fold(0, |acc, ct| mix(acc, cloudbasic_answer(data, ct)))
+    [
+        None,
+        Some("application/xml; charset=utf-8"),
+        Some("text/html"),
+    ]
+    .into_iter()
+    .fold(0, |acc, ct| mix(acc, cloudbasic_answer(data, ct)))
 }
 
 /// As the client reads an answer: the body scrubbed, read, and each problem scrubbed again
@@ -505,18 +539,26 @@ fn cloudbasic_answer(data: &[u8], content_type: Option<&str>) -> u64 {
     register_secret();
     let body = String::from_utf8_lossy(data);
     let answer = read_answer(secrets::scrub(&body).as_bytes(), content_type);
-    let mut outcome = u64::from(answer.request_id.is_some());
+    let mut outcome = mix(
+        u64::from(answer.request_id.is_some()),
+        answer.problems.len() as u64,
+    );
     for problem in &answer.problems {
         check_message(&problem.message, "a CloudBasic problem");
         let message = secrets::scrub(&problem.message);
-        assert!(!message.contains(SECRET), "a CloudBasic problem shows a secret");
+        assert!(
+            !message.contains(SECRET),
+            "a CloudBasic problem shows a secret"
+        );
         if let Some(field) = &problem.field {
             outcome = mix(
                 outcome,
                 u64::from(cloudbasic::model::attribute_for(field).is_some()),
             );
         }
-        outcome = mix(outcome, shape::of_text(&problem.to_string()));
+        // The problem's words are the input's: its shape is what was found.
+        outcome = mix(outcome, u64::from(problem.field.is_some()));
+        outcome = mix(outcome, u64::from(problem.message.len().max(1).ilog2()));
     }
     outcome
 }

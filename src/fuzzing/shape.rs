@@ -61,7 +61,7 @@ pub(super) fn of_variant(value: &impl std::fmt::Debug) -> u64 {
     let end = text
         .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
         .unwrap_or(text.len());
-    hash(text[..end].as_bytes())
+    hash(&text.as_bytes()[..end])
 }
 
 /// The shape of a value's `Debug` text.
