@@ -155,6 +155,7 @@ fuzz_tests!(
     msgpack_types,
     msgpack_schemas,
     json_types,
+    json_text,
     state_upgrade,
     type_json,
     number_text,

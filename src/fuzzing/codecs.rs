@@ -9,6 +9,7 @@ use fastrand::Rng;
 use super::shape::{self, mix};
 use super::{generate, Target};
 use crate::framework::json::{self, DecodeOptions};
+use crate::framework::json_text::{self as text, Json};
 use crate::framework::private::Private;
 use crate::framework::server::Server;
 use crate::framework::{msgpack, Number, Type, Value};
@@ -43,6 +44,12 @@ pub(super) fn targets() -> Vec<Target> {
             run: state_upgrade,
             dictionary: JSON_DICTIONARY,
             generate: Some(generate_state),
+        },
+        Target {
+            name: "json_text",
+            run: json_text,
+            dictionary: JSON_DICTIONARY,
+            generate: Some(|rng| generate_json(rng, synthetic_types())),
         },
         Target {
             name: "type_json",
@@ -358,6 +365,70 @@ fn write_kinds(v: &Value, out: &mut String, depth: usize) {
             write_kinds(value, out, depth + 1);
         }
         other => out.push_str(other.kind()),
+    }
+}
+
+/// The JSON reader under the state codec, against serde_json: both take the same documents and
+/// read the same values from them, but for the limits that differ on purpose (nesting: ours
+/// 256, serde_json's 128; serde_json also refuses numbers beyond f64, which we keep exactly).
+pub fn json_text(data: &[u8]) -> u64 {
+    let ours = text::parse(data);
+    let theirs = serde_json::from_slice::<serde_json::Value>(data);
+    match (&ours, &theirs) {
+        (Ok(a), Ok(b)) => {
+            assert!(
+                same_json(a, b),
+                "our JSON reader and serde_json read different values"
+            );
+            shape::of_text(a.kind())
+        }
+        (Err(e), Err(_)) => shape::of_text(&e.chars().take(24).collect::<String>()),
+        (Ok(_), Err(e)) => {
+            let text = e.to_string();
+            assert!(
+                text.starts_with("recursion limit exceeded")
+                    || text.starts_with("number out of range"),
+                "our JSON reader accepts what serde_json refuses: {text}"
+            );
+            2
+        }
+        (Err(e), Ok(_)) => {
+            assert!(
+                e.starts_with("JSON nested deeper than"),
+                "our JSON reader refuses what serde_json accepts: {e}"
+            );
+            3
+        }
+    }
+}
+
+/// Equal documents; numbers compared as the f64 both sides round them to, and an object's
+/// duplicate keys resolved as serde_json does (the last one wins).
+fn same_json(a: &Json, b: &serde_json::Value) -> bool {
+    use serde_json::Value as S;
+    match (a, b) {
+        (Json::Null, S::Null) => true,
+        (Json::Bool(x), S::Bool(y)) => x == y,
+        // serde_json (without `float_roundtrip`) may round long numbers an ulp off.
+        (Json::Number(x), S::Number(y)) => match (x.parse::<f64>(), y.as_f64()) {
+            (Ok(p), Some(q)) => {
+                p == q || (p - q).abs() <= p.abs().max(q.abs()) * 4.0 * f64::EPSILON
+            }
+            _ => false,
+        },
+        (Json::String(x), S::String(y)) => x == y,
+        (Json::Array(x), S::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_json(p, q))
+        }
+        (Json::Object(x), S::Object(y)) => {
+            let last: std::collections::BTreeMap<&str, &Json> =
+                x.iter().map(|(k, v)| (k.as_str(), v)).collect();
+            last.len() == y.len()
+                && last
+                    .iter()
+                    .all(|(k, v)| y.get(*k).is_some_and(|w| same_json(v, w)))
+        }
+        _ => false,
     }
 }
 

@@ -20,8 +20,8 @@ mod responses;
 mod shape;
 
 pub use codecs::{
-    json_types, msgpack_schemas, msgpack_types, number_text, private_state, state_upgrade,
-    type_json,
+    json_text, json_types, msgpack_schemas, msgpack_types, number_text, private_state,
+    state_upgrade, type_json,
 };
 pub use engine::{run, AllocProbe, Config, Crash, Report};
 pub use responses::{
