@@ -12,7 +12,7 @@ use std::cell::Cell;
 use std::path::{Path, PathBuf};
 
 use clusterform::framework::{json, msgpack, Type};
-use clusterform::fuzzing::{self, AllocProbe, Config};
+use clusterform::fuzzing::{self, AllocProbe, Config, Features};
 
 // ---------------------------------------------------------------------------------------------
 // Allocation accounting, per thread (the targets run on the test threads, several at once).
@@ -205,7 +205,7 @@ fn deeply_nested_msgpack_is_refused() {
             .take(chunk.len() * DEPTH)
             .collect();
         for target in fuzzing::targets() {
-            (target.run)(&deep);
+            (target.run)(&deep, &mut Features::default());
         }
     }
 }
@@ -221,7 +221,7 @@ fn deeply_nested_json_is_refused() {
         let deep = open.repeat(DEPTH) + "1" + &close.repeat(DEPTH);
         assert!(json::decode(deep.as_bytes(), &ty).is_err());
         for target in fuzzing::targets() {
-            (target.run)(deep.as_bytes());
+            (target.run)(deep.as_bytes(), &mut Features::default());
         }
     }
     // Dynamic values nested as deep as the document may be: two JSON levels each.
@@ -240,7 +240,7 @@ fn deeply_nested_json_is_refused() {
 fn deeply_nested_xml_is_read() {
     let deep = "<a>".repeat(DEPTH) + "<Message>deep</Message>" + &"</a>".repeat(DEPTH);
     for target in fuzzing::targets() {
-        (target.run)(deep.as_bytes());
+        (target.run)(deep.as_bytes(), &mut Features::default());
     }
     let answer = clusterform::vendors::cloudbasic::body::read_answer(deep.as_bytes(), None);
     assert_eq!(answer.problems[0].message, "deep");

@@ -7,12 +7,12 @@ use std::sync::{Arc, OnceLock};
 use fastrand::Rng;
 
 use super::shape::{self, mix};
-use super::{generate, Target};
+use super::{generate, Features, Target};
 use crate::framework::json::{self, DecodeOptions};
 use crate::framework::json_text::{self as text, Json};
 use crate::framework::private::Private;
 use crate::framework::server::Server;
-use crate::framework::{msgpack, Number, Type, Value};
+use crate::framework::{msgpack, CodecError, Number, PathStep, Type, Value};
 use crate::vendors::{cloudbasic, css, instaclustr, redis};
 
 /// Values above this size skip the `Value` equality check: set equality is quadratic, and the
@@ -245,21 +245,19 @@ fn generate_state(rng: &mut Rng) -> Vec<u8> {
 }
 
 /// msgpack against the synthetic types.
-pub fn msgpack_types(data: &[u8]) -> u64 {
-    msgpack_against(data, synthetic_types())
+pub fn msgpack_types(data: &[u8], out: &mut Features) {
+    msgpack_against(data, synthetic_types(), out)
 }
 
 /// msgpack against the real provider, resource and data source types.
-pub fn msgpack_schemas(data: &[u8]) -> u64 {
-    msgpack_against(data, schema_types())
+pub fn msgpack_schemas(data: &[u8], out: &mut Features) {
+    msgpack_against(data, schema_types(), out)
 }
 
-fn msgpack_against(data: &[u8], types: &[Type]) -> u64 {
-    let mut outcome = 0;
-    for ty in types {
-        outcome = mix(outcome, check_msgpack(data, ty));
+fn msgpack_against(data: &[u8], types: &[Type], out: &mut Features) {
+    for (i, ty) in types.iter().enumerate() {
+        out.add(i as u64, check_msgpack(data, ty));
     }
-    outcome
 }
 
 /// Decodes; a value that decodes must conform to the type, encode again, and reach a fixpoint:
@@ -267,7 +265,7 @@ fn msgpack_against(data: &[u8], types: &[Type]) -> u64 {
 fn check_msgpack(data: &[u8], ty: &Type) -> u64 {
     let value = match msgpack::decode(data, ty) {
         Ok(v) => v,
-        Err(e) => return shape::of_text(&e.to_string()),
+        Err(e) => return codec_shape(&e),
     };
     assert!(value.conforms(ty), "decoded value does not conform to {ty}");
     let once = msgpack::encode(&value, ty)
@@ -299,17 +297,18 @@ fn check_msgpack(data: &[u8], ty: &Type) -> u64 {
 }
 
 /// JSON against the synthetic types, strict and forgiving.
-pub fn json_types(data: &[u8]) -> u64 {
-    let mut outcome = 0;
-    for ty in synthetic_types() {
+pub fn json_types(data: &[u8], out: &mut Features) {
+    for (i, ty) in synthetic_types().iter().enumerate() {
         for ignore in [false, true] {
             let options = DecodeOptions {
                 ignore_undefined_attributes: ignore,
             };
-            outcome = mix(outcome, check_json(data, ty, options));
+            out.add(
+                (i as u64) << 1 | u64::from(ignore),
+                check_json(data, ty, options),
+            );
         }
     }
-    outcome
 }
 
 /// A value read from JSON encodes as JSON again (it has no unknowns, and numbers read from
@@ -317,7 +316,7 @@ pub fn json_types(data: &[u8]) -> u64 {
 fn check_json(data: &[u8], ty: &Type, options: DecodeOptions) -> u64 {
     let value = match json::decode_with(data, ty, options) {
         Ok(v) => v,
-        Err(e) => return shape::of_text(&e.to_string()),
+        Err(e) => return codec_shape(&e),
     };
     assert!(value.conforms(ty), "decoded value does not conform to {ty}");
     let once = json::encode(&value, ty)
@@ -332,6 +331,30 @@ fn check_json(data: &[u8], ty: &Type, options: DecodeOptions) -> u64 {
     msgpack::encode(&value, ty)
         .unwrap_or_else(|e| panic!("a value read from JSON does not encode as msgpack: {e}"));
     shape::of_debug(&kinds(&value))
+}
+
+/// What a decoder refused, without the input's own words: the path's attribute names but for
+/// the last step (an unsupported attribute is named by the input), and the message.
+fn codec_shape(e: &CodecError) -> u64 {
+    let steps = e.path().steps();
+    let mut path = String::new();
+    for (i, step) in steps.iter().enumerate() {
+        match step {
+            PathStep::Attr(name) if i + 1 < steps.len() => path.push_str(name),
+            PathStep::Attr(_) => path.push('.'),
+            PathStep::Key(_) => path.push('k'),
+            PathStep::Index(_) => path.push('i'),
+        }
+        path.push('/');
+    }
+    let detail = match e {
+        CodecError::Mismatch {
+            expected, found, ..
+        } => format!("{expected} / {found}"),
+        CodecError::Malformed { message, .. } => message.clone(),
+        CodecError::InvalidType(message) => message.chars().take(24).collect(),
+    };
+    mix(shape::hash(path.as_bytes()), shape::of_text(&detail))
 }
 
 /// A value's structure without its data, as the shape of a successful decode.
@@ -371,7 +394,11 @@ fn write_kinds(v: &Value, out: &mut String, depth: usize) {
 /// The JSON reader under the state codec, against serde_json: both take the same documents and
 /// read the same values from them, but for the limits that differ on purpose (nesting: ours
 /// 256, serde_json's 128; serde_json also refuses numbers beyond f64, which we keep exactly).
-pub fn json_text(data: &[u8]) -> u64 {
+pub fn json_text(data: &[u8], out: &mut Features) {
+    out.add(0, compare_json_readers(data));
+}
+
+fn compare_json_readers(data: &[u8]) -> u64 {
     let ours = text::parse(data);
     let theirs = serde_json::from_slice::<serde_json::Value>(data);
     match (&ours, &theirs) {
@@ -436,8 +463,8 @@ fn same_json(a: &Json, b: &serde_json::Value) -> bool {
 /// upgrader, then the JSON decoder with the resource's type. An upgraded state must be
 /// encodable as msgpack (Terraform receives it that way) and stable: upgrading what we wrote
 /// yields it unchanged, or every plan would rewrite the state.
-pub fn state_upgrade(data: &[u8]) -> u64 {
-    let mut outcome = 0;
+pub fn state_upgrade(data: &[u8], out: &mut Features) {
+    let mut part = 0;
     for server in servers() {
         for (name, resource) in server.resources() {
             let current = resource.schema().version;
@@ -445,8 +472,10 @@ pub fn state_upgrade(data: &[u8]) -> u64 {
             versions.dedup();
             for version in versions {
                 let shape = match server.upgrade_state(name, version, data) {
+                    // The detail's last part says what failed; before it, a path the input names.
                     Err(diags) => diags.iter().fold(0, |acc, d| {
-                        mix(acc, shape::of_text(&format!("{}: {}", d.summary, d.detail)))
+                        let what = d.detail.rsplit(": ").next().unwrap_or_default();
+                        mix(acc, shape::of_text(&format!("{}: {what}", d.summary)))
                     }),
                     Ok(value) => {
                         assert!(
@@ -457,11 +486,11 @@ pub fn state_upgrade(data: &[u8]) -> u64 {
                         shape::of_debug(&kinds(&value))
                     }
                 };
-                outcome = mix(outcome, shape);
+                out.add(part, shape);
+                part += 1;
             }
         }
     }
-    outcome
 }
 
 fn check_upgraded(server: &Server, name: &str, ty: &Type, value: &Value) {
@@ -488,7 +517,11 @@ fn check_upgraded(server: &Server, name: &str, ty: &Type, value: &Value) {
 }
 
 /// cty's JSON type syntax, as it arrives inside every dynamic value.
-pub fn type_json(data: &[u8]) -> u64 {
+pub fn type_json(data: &[u8], out: &mut Features) {
+    out.add(0, check_type_json(data));
+}
+
+fn check_type_json(data: &[u8]) -> u64 {
     match Type::from_json_bytes(data) {
         // The start says which check failed; the rest quotes the input.
         Err(e) => shape::of_text(&e.to_string().chars().take(32).collect::<String>()),
@@ -508,7 +541,11 @@ pub fn type_json(data: &[u8]) -> u64 {
 }
 
 /// Number texts, as msgpack strings and JSON numbers carry them.
-pub fn number_text(data: &[u8]) -> u64 {
+pub fn number_text(data: &[u8], out: &mut Features) {
+    out.add(0, check_number(data));
+}
+
+fn check_number(data: &[u8]) -> u64 {
     let Ok(text) = std::str::from_utf8(data) else {
         return 1;
     };
@@ -556,7 +593,7 @@ pub fn number_text(data: &[u8]) -> u64 {
 
 /// The private state Terraform hands back: unreadable bytes are empty, and what we write reads
 /// back the same.
-pub fn private_state(data: &[u8]) -> u64 {
+pub fn private_state(data: &[u8], out: &mut Features) {
     let private = Private::from_bytes(data);
     let bytes = private.to_bytes();
     assert_eq!(
@@ -564,5 +601,5 @@ pub fn private_state(data: &[u8]) -> u64 {
         private,
         "private state round trip changed it"
     );
-    shape::of_debug(&private)
+    out.add(0, shape::of_debug(&private));
 }

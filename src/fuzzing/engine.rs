@@ -25,7 +25,7 @@ use fastrand::Rng;
 
 use super::mutate::{mutate, tokens_of};
 use super::shape;
-use super::Target;
+use super::{Features, Target};
 
 /// How long and how hard to fuzz one target.
 #[derive(Clone, Debug)]
@@ -164,6 +164,7 @@ pub fn run(target: &Target, seeds: &[Vec<u8>], config: &Config) -> Report {
         rng: Rng::with_seed(config.seed ^ shape::hash(target.name.as_bytes())),
         pool: seeds.to_vec(),
         shapes: HashSet::new(),
+        features: Features::default(),
         crash_keys: HashSet::new(),
         report: Report {
             target: target.name,
@@ -215,12 +216,15 @@ struct Fuzzer<'a> {
     rng: Rng,
     pool: Vec<Vec<u8>>,
     shapes: HashSet<u64>,
+    /// The current input's, reused.
+    features: Features,
     crash_keys: HashSet<u64>,
     report: Report,
 }
 
 enum Outcome {
-    Shape(u64),
+    /// Ran; the features are in `Fuzzer::features`.
+    Ran,
     Crash(String),
 }
 
@@ -255,8 +259,12 @@ impl Fuzzer<'_> {
         }
         self.report.peak_alloc = self.report.peak_alloc.max(peak);
         match outcome {
-            Outcome::Shape(shape) => {
-                if self.shapes.insert(shape) {
+            Outcome::Ran => {
+                let mut new = false;
+                for feature in self.features.iter() {
+                    new |= self.shapes.insert(feature);
+                }
+                if new {
                     if self.pool.len() < POOL_LIMIT {
                         self.pool.push(input.to_vec());
                     } else {
@@ -271,7 +279,7 @@ impl Fuzzer<'_> {
         }
     }
 
-    fn run_once(&self, input: &[u8]) -> (Outcome, Duration, usize) {
+    fn run_once(&mut self, input: &[u8]) -> (Outcome, Duration, usize) {
         self.watchdog.begin(input);
         if self.config.trace {
             let _ = std::fs::create_dir_all(&self.config.crash_dir);
@@ -280,18 +288,21 @@ impl Fuzzer<'_> {
         if let Some(probe) = self.config.alloc {
             (probe.reset)();
         }
+        self.features.clear();
+        let features = &mut self.features;
+        let run = self.target.run;
         let started = Instant::now();
-        let result = catch_panic(|| (self.target.run)(input));
+        let result = catch_panic(|| run(input, features));
         let took = started.elapsed();
         self.watchdog.end();
         let peak = self.config.alloc.map_or(0, |probe| (probe.peak)());
         let outcome = match result {
             Err(message) => Outcome::Crash(message),
-            Ok(_) if peak > alloc_limit(input.len()) => Outcome::Crash(format!(
+            Ok(()) if peak > alloc_limit(input.len()) => Outcome::Crash(format!(
                 "huge allocation: {peak} bytes for an input of {} bytes",
                 input.len()
             )),
-            Ok(shape) => Outcome::Shape(shape),
+            Ok(()) => Outcome::Ran,
         };
         (outcome, took, peak)
     }
@@ -495,11 +506,11 @@ mod tests {
 
     #[test]
     fn finds_minimises_and_saves_a_crash() {
-        fn fragile(data: &[u8]) -> u64 {
+        fn fragile(data: &[u8], out: &mut Features) {
             if data.windows(2).any(|w| w == b"!!") {
                 panic!("two bangs");
             }
-            data.len() as u64
+            out.add(0, data.len() as u64);
         }
         let target = Target {
             name: "fragile",
@@ -526,7 +537,7 @@ mod tests {
     fn a_sound_target_runs_its_budget() {
         let target = Target {
             name: "sound",
-            run: |data| data.len() as u64,
+            run: |data, out| out.add(0, data.len() as u64),
             dictionary: &[],
             generate: None,
         };

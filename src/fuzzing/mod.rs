@@ -34,14 +34,34 @@ pub use responses::{
 pub struct Target {
     /// Also the name of its corpus directory.
     pub name: &'static str,
-    /// Runs the parser (and cheap invariant checks) on one input. Returns the shape of the
-    /// outcome, a hash: equal for inputs the target treated alike.
-    pub run: fn(&[u8]) -> u64,
+    /// Runs the parser (and cheap invariant checks) on one input, noting the shape of what
+    /// each part of it did.
+    pub run: fn(&[u8], &mut Features),
     /// Byte strings worth splicing into inputs.
     pub dictionary: &'static [&'static [u8]],
     /// Builds a fresh well-formed input, for targets whose inputs random mutation rarely gets
     /// right (typed msgpack and JSON values).
     pub generate: Option<fn(&mut fastrand::Rng) -> Vec<u8>>,
+}
+
+/// What one input made a target do: a shape per part (each type a value is decoded against,
+/// each document an answer is read as). An input that makes some part do something new joins
+/// the pool; a single hash of the whole would make nearly every input look new.
+#[derive(Debug, Default)]
+pub struct Features(Vec<u64>);
+
+impl Features {
+    pub fn add(&mut self, part: u64, shape: u64) {
+        self.0.push(shape::mix(part.wrapping_add(1), shape));
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        self.0.iter().copied()
+    }
+
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
 }
 
 /// Every target, in a stable order.

@@ -13,7 +13,7 @@ use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 
 use super::shape::{self, mix};
-use super::Target;
+use super::{Features, Target};
 use crate::framework::model::to_value;
 use crate::framework::resource::Provider;
 use crate::framework::{msgpack, Type};
@@ -257,9 +257,9 @@ fn check_message(message: &str, what: &str) {
 }
 
 /// `error_message`: the words of any error body, as every client reports them.
-pub fn error_message(data: &[u8]) -> u64 {
+pub fn error_message(data: &[u8], out: &mut Features) {
     register_secret();
-    match crate::http::error_message(data) {
+    let shape = match crate::http::error_message(data) {
         None => 0,
         Some(message) => {
             assert!(!message.is_empty(), "an empty message is Some");
@@ -280,12 +280,13 @@ pub fn error_message(data: &[u8]) -> u64 {
             ];
             parts.into_iter().fold(0, mix)
         }
-    }
+    };
+    out.add(0, shape);
 }
 
 /// Instaclustr: cluster detail (and its mapping into state, fresh and over a planned cluster,
 /// and as an import writes it), the cluster list, the create answer, and every error status.
-pub fn instaclustr_responses(data: &[u8]) -> u64 {
+pub fn instaclustr_responses(data: &[u8], out: &mut Features) {
     register_secret();
     use instaclustr::client::{ClusterDetail, ClusterSummary, CreatedResponse, InstaclustrClient};
     use instaclustr::model::{apply_detail, write_the_official_way, Bundle, Cluster};
@@ -301,9 +302,8 @@ pub fn instaclustr_responses(data: &[u8]) -> u64 {
     let client =
         CLIENT.get_or_init(|| InstaclustrClient::new(http(), "fz-user".into(), CLIENT_KEY.into()));
 
-    let mut outcome = 0;
     match serde_json::from_slice::<ClusterDetail>(data) {
-        Err(_) => outcome = mix(outcome, 1),
+        Err(_) => out.add(1, 1),
         Ok(detail) => {
             let debug = format!("{detail:?}");
             if detail.instaclustr_user_password.is_some() {
@@ -330,15 +330,15 @@ pub fn instaclustr_responses(data: &[u8]) -> u64 {
             };
             apply_detail(&mut planned, &detail);
             check_state(&planned, ty, "instaclustr read");
-            outcome = mix(outcome, shape::of_text(&debug));
+            out.add(2, shape::of_text(&debug));
         }
     }
-    outcome = mix(
-        outcome,
+    out.add(
+        3,
         u64::from(serde_json::from_slice::<Vec<ClusterSummary>>(data).is_ok()),
     );
-    outcome = mix(
-        outcome,
+    out.add(
+        4,
         u64::from(serde_json::from_slice::<CreatedResponse>(data).is_ok()),
     );
     for status in ERROR_STATUSES {
@@ -352,14 +352,13 @@ pub fn instaclustr_responses(data: &[u8]) -> u64 {
             !text.contains(SECRET),
             "an Instaclustr error shows a secret"
         );
-        outcome = mix(outcome, shape::of_variant(&err));
+        out.add(100 + u64::from(*status), shape::of_variant(&err));
     }
-    outcome
 }
 
 /// CSS: cluster detail (into state), the list, the create answer, tags, the snapshot policy
 /// (into state), the IAM token answer's lifetime, and every error status.
-pub fn css_responses(data: &[u8]) -> u64 {
+pub fn css_responses(data: &[u8], out: &mut Features) {
     register_secret();
     use css::client::{
         status_error, ClusterDetail, CreatedResponse, ListResponse, SnapshotPolicyDetail, TagList,
@@ -369,9 +368,8 @@ pub fn css_responses(data: &[u8]) -> u64 {
     static TYPE: OnceLock<Type> = OnceLock::new();
     let ty = TYPE.get_or_init(|| resource_type(&css::CssProvider::new(), "css_cluster"));
 
-    let mut outcome = 0;
     match serde_json::from_slice::<ClusterDetail>(data) {
-        Err(_) => outcome = mix(outcome, 1),
+        Err(_) => out.add(5, 1),
         Ok(detail) => {
             let _ = (
                 detail.status(),
@@ -382,11 +380,11 @@ pub fn css_responses(data: &[u8]) -> u64 {
             let mut fresh = Cluster::default();
             fresh.apply_detail(&detail);
             check_state(&fresh, ty, "css read after import");
-            outcome = mix(outcome, shape::of_debug(&detail));
+            out.add(6, shape::of_debug(&detail));
         }
     }
     match serde_json::from_slice::<SnapshotPolicyDetail>(data) {
-        Err(_) => outcome = mix(outcome, 2),
+        Err(_) => out.add(7, 2),
         Ok(policy) => {
             for prior in [
                 None,
@@ -403,19 +401,19 @@ pub fn css_responses(data: &[u8]) -> u64 {
                 cluster.apply_policy(Some(&policy));
                 check_state(&cluster, ty, "css snapshot policy");
             }
-            outcome = mix(outcome, shape::of_debug(&policy));
+            out.add(8, shape::of_debug(&policy));
         }
     }
-    outcome = mix(
-        outcome,
+    out.add(
+        9,
         u64::from(serde_json::from_slice::<ListResponse>(data).is_ok()),
     );
-    outcome = mix(
-        outcome,
+    out.add(
+        10,
         u64::from(serde_json::from_slice::<CreatedResponse>(data).is_ok()),
     );
-    outcome = mix(
-        outcome,
+    out.add(
+        11,
         u64::from(serde_json::from_slice::<TagList>(data).is_ok()),
     );
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_714_557_600);
@@ -424,21 +422,20 @@ pub fn css_responses(data: &[u8]) -> u64 {
         !life.is_zero(),
         "a token lifetime of zero would fetch a token per call"
     );
-    outcome = mix(outcome, life.as_secs());
+    out.add(12, u64::from(life.as_secs().max(1).ilog2()));
     for status in ERROR_STATUSES.iter().chain(&[200, 202]) {
         let err = status_error(&response(*status, data));
         assert!(
             !err.to_string().contains(SECRET),
             "a CSS error shows a secret"
         );
-        outcome = mix(outcome, shape::of_variant(&err));
+        out.add(100 + u64::from(*status), shape::of_variant(&err));
     }
-    outcome
 }
 
 /// Redis: bootstrap status (into state), cluster, the node list and one node (into the import's
 /// recovered settings), the remove action's status, and every error status.
-pub fn redis_responses(data: &[u8]) -> u64 {
+pub fn redis_responses(data: &[u8], out: &mut Features) {
     register_secret();
     use redis::client::{
         ActionStatus, BootstrapInfo, ClusterInfo, Credentials, NodeClient, NodeInfo, RedisClient,
@@ -458,10 +455,9 @@ pub fn redis_responses(data: &[u8]) -> u64 {
             .ok()
     });
 
-    let mut outcome = 0;
     let info = serde_json::from_slice::<BootstrapInfo>(data);
     match &info {
-        Err(_) => outcome = mix(outcome, 1),
+        Err(_) => out.add(13, 1),
         Ok(info) => {
             let _ = (info.state(), info.uid());
             if let Some(status) = &info.bootstrap_status {
@@ -470,11 +466,11 @@ pub fn redis_responses(data: &[u8]) -> u64 {
             let mut model = Bootstrap::default();
             model.record(info);
             check_state(&model, ty, "redis bootstrap status");
-            outcome = mix(outcome, shape::of_debug(info));
+            out.add(14, shape::of_debug(info));
         }
     }
-    outcome = mix(
-        outcome,
+    out.add(
+        15,
         u64::from(serde_json::from_slice::<ClusterInfo>(data).is_ok()),
     );
     let info = info.unwrap_or_default();
@@ -490,14 +486,14 @@ pub fn redis_responses(data: &[u8]) -> u64 {
             .filter_map(|item| serde_json::from_value(item).ok())
             .collect();
         nodes.iter().for_each(recover);
-        outcome = mix(outcome, nodes.len() as u64);
+        out.add(16, nodes.len() as u64);
     }
     if let Ok(node) = serde_json::from_slice::<NodeInfo>(data) {
         recover(&node);
-        outcome = mix(outcome, shape::of_debug(&node));
+        out.add(17, shape::of_debug(&node));
     }
     if let Ok(action) = serde_json::from_slice::<ActionStatus>(data) {
-        outcome = mix(outcome, u64::from(action.failed()));
+        out.add(18, u64::from(action.failed()));
     }
     if let Some(client) = client {
         for status in ERROR_STATUSES {
@@ -508,28 +504,31 @@ pub fn redis_responses(data: &[u8]) -> u64 {
                 "a Redis error shows the password"
             );
             assert!(!text.contains(SECRET), "a Redis error shows a secret");
-            outcome = mix(outcome, shape::of_variant(&err));
+            out.add(100 + u64::from(*status), shape::of_variant(&err));
         }
     }
-    outcome
 }
 
 /// CloudBasic answers read as JSON (by content type, or sniffed).
-pub fn cloudbasic_json(data: &[u8]) -> u64 {
-    [None, Some("application/json"), Some("text/plain")]
+pub fn cloudbasic_json(data: &[u8], out: &mut Features) {
+    for (i, ct) in [None, Some("application/json"), Some("text/plain")]
         .into_iter()
-        .fold(0, |acc, ct| mix(acc, cloudbasic_answer(data, ct)))
+        .enumerate()
+    {
+        out.add(i as u64, cloudbasic_answer(data, ct));
+    }
 }
 
 /// CloudBasic answers read as XML (by content type, or sniffed).
-pub fn cloudbasic_xml(data: &[u8]) -> u64 {
-    [
+pub fn cloudbasic_xml(data: &[u8], out: &mut Features) {
+    let types = [
         None,
         Some("application/xml; charset=utf-8"),
         Some("text/html"),
-    ]
-    .into_iter()
-    .fold(0, |acc, ct| mix(acc, cloudbasic_answer(data, ct)))
+    ];
+    for (i, ct) in types.into_iter().enumerate() {
+        out.add(i as u64, cloudbasic_answer(data, ct));
+    }
 }
 
 /// As the client reads an answer: the body scrubbed, read, and each problem scrubbed again
@@ -550,14 +549,15 @@ fn cloudbasic_answer(data: &[u8], content_type: Option<&str>) -> u64 {
             !message.contains(SECRET),
             "a CloudBasic problem shows a secret"
         );
-        if let Some(field) = &problem.field {
-            outcome = mix(
-                outcome,
-                u64::from(cloudbasic::model::attribute_for(field).is_some()),
-            );
-        }
         // The problem's words are the input's: its shape is what was found.
-        outcome = mix(outcome, u64::from(problem.field.is_some()));
+        let known = problem
+            .field
+            .as_deref()
+            .map(|f| cloudbasic::model::attribute_for(f).is_some());
+        outcome = mix(
+            outcome,
+            u64::from(known == Some(true)) << 1 | u64::from(known.is_some()),
+        );
         outcome = mix(outcome, u64::from(problem.message.len().max(1).ilog2()));
     }
     outcome
