@@ -5,6 +5,8 @@
 //! `sim` simulates those APIs independently of the clients.
 
 pub mod framework;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod protocol;
 pub mod sim;

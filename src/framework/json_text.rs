@@ -219,6 +219,10 @@ impl Parser<'_> {
         let Some(hex) = self.src.get(self.pos..self.pos + 4) else {
             return self.err("truncated \\u escape");
         };
+        // from_str_radix also takes a sign (`\u+0e9`), which JSON does not (found by fuzzing).
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return self.err("invalid \\u escape");
+        }
         let code = u32::from_str_radix(hex, 16).or_else(|_| self.err("invalid \\u escape"))?;
         self.pos += 4;
         Ok(code)
@@ -361,6 +365,8 @@ mod tests {
             b"1.",
             b"\"abc",
             b"\"\\ud800\"",
+            b"\"\\u+0e9\"",
+            b"\"\\ud83d\\u-e00\"",
             b"nul",
             b"[1] x",
             b"\"\x01\"",

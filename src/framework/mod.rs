@@ -3,7 +3,7 @@
 
 pub mod codec_error;
 pub mod json;
-mod json_text;
+pub(crate) mod json_text;
 pub mod msgpack;
 pub mod number;
 pub mod types;

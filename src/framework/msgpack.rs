@@ -308,7 +308,19 @@ fn describe(m: Marker) -> &'static str {
     }
 }
 
+/// Deeper than any schema; shallow enough that hostile input cannot exhaust the stack. The
+/// schema type bounds the nesting everywhere except at `dynamic` positions, whose values bring
+/// their own type: a `list(dynamic)` whose elements are `list(dynamic)`s nests without end.
+/// Every level below a container adds a path step, so the path's length is the depth.
+const MAX_DEPTH: usize = 64;
+
 fn decode_value(r: &mut Reader, ty: &Type, path: &mut Vec<PathStep>) -> Result<Value, CodecError> {
+    if path.len() > MAX_DEPTH {
+        return Err(CodecError::malformed(
+            &[],
+            format!("msgpack value nested deeper than {MAX_DEPTH} levels"),
+        ));
+    }
     let marker = r.peek(path)?;
     // cty treats every extension as an unknown, whatever the position's type; ext 12 adds
     // refinements we do not keep.
@@ -970,6 +982,28 @@ mod tests {
         assert_eq!(err.to_string(), ".a: duplicate attribute");
         let err = decode(&hex("81 01 c0"), &Type::map(Type::String)).unwrap_err();
         assert_eq!(err.to_string(), "expected string key, found integer");
+    }
+
+    #[test]
+    fn nesting_through_dynamic_values_is_bounded() {
+        // Each level: [type "list of dynamic", [next level]]; found by tests/fuzz_smoke.rs.
+        let level = |out: &mut Vec<u8>| {
+            out.extend_from_slice(&hex("92 c4 12"));
+            out.extend_from_slice(br#"["list","dynamic"]"#);
+            out.push(0x91);
+        };
+        let nested = |depth: usize| {
+            let mut out = Vec::new();
+            (0..depth).for_each(|_| level(&mut out));
+            out.push(0xc0);
+            out
+        };
+        round_trip(decode(&nested(60), &Type::Dynamic).unwrap(), &Type::Dynamic);
+        let err = decode(&nested(100_000), &Type::Dynamic).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "msgpack value nested deeper than 64 levels"
+        );
     }
 
     #[test]

@@ -327,7 +327,7 @@ where
 }
 
 #[derive(Deserialize)]
-struct CreatedResponse {
+pub(crate) struct CreatedResponse {
     #[serde(default, deserialize_with = "lenient::opt_lenient")]
     cluster: Option<CreatedCluster>,
 }
@@ -340,7 +340,7 @@ struct CreatedCluster {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ListResponse {
+pub(crate) struct ListResponse {
     #[serde(default, deserialize_with = "lenient::vec_or_empty")]
     clusters: Vec<ClusterDetail>,
     #[serde(default, deserialize_with = "lenient::opt_u64")]
@@ -348,7 +348,7 @@ struct ListResponse {
 }
 
 #[derive(Deserialize)]
-struct TagList {
+pub(crate) struct TagList {
     #[serde(default, deserialize_with = "opt_list")]
     tags: Option<Vec<Tag>>,
 }
@@ -1170,7 +1170,7 @@ fn message_of(response: &HttpResponse) -> String {
 }
 
 /// Maps a non-success response to an error carrying the API's own code and message.
-fn status_error(response: &HttpResponse) -> ApiError {
+pub(crate) fn status_error(response: &HttpResponse) -> ApiError {
     let status = response.status.as_u16();
     let code = error_code(response);
     let message = message_of(response);

@@ -289,19 +289,7 @@ impl TokenSource {
         if reqwest::header::HeaderValue::from_str(token).is_err() {
             return Err(AuthError::BadToken);
         }
-        let times = response
-            .json::<TokenBody>()
-            .ok()
-            .and_then(|b| b.token)
-            .unwrap_or(TokenTimes {
-                expires_at: None,
-                issued_at: None,
-            });
-        let life = lifetime(
-            parse_time(times.expires_at.as_deref()),
-            parse_time(times.issued_at.as_deref()),
-            SystemTime::now(),
-        );
+        let life = token_lifetime(&response.body, SystemTime::now());
         let renew_after = renew_after(life);
         tracing::info!(
             lifetime_s = life.as_secs(),
@@ -313,6 +301,22 @@ impl TokenSource {
             refresh_at: fetched_at + renew_after,
         })
     }
+}
+
+/// How long the token of an IAM answer body lives (an unreadable body counts as no times).
+pub(crate) fn token_lifetime(body: &[u8], now: SystemTime) -> Duration {
+    let times = serde_json::from_slice::<TokenBody>(body)
+        .ok()
+        .and_then(|b| b.token)
+        .unwrap_or(TokenTimes {
+            expires_at: None,
+            issued_at: None,
+        });
+    lifetime(
+        parse_time(times.expires_at.as_deref()),
+        parse_time(times.issued_at.as_deref()),
+        now,
+    )
 }
 
 /// How long a token lives. Measured on IAM's own clock (`expires_at - issued_at`) when both are

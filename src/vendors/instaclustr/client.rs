@@ -356,7 +356,7 @@ pub struct ClusterSummary {
 }
 
 #[derive(Deserialize)]
-struct CreatedResponse {
+pub(crate) struct CreatedResponse {
     #[serde(default, deserialize_with = "lenient::opt_string")]
     id: Option<String>,
 }
@@ -623,7 +623,7 @@ impl InstaclustrClient {
     }
 
     /// Maps a non-success response to an error carrying the API's own message.
-    fn status_error(&self, response: &HttpResponse) -> ApiError {
+    pub(crate) fn status_error(&self, response: &HttpResponse) -> ApiError {
         let status = response.status;
         let message = response.error_message().unwrap_or_else(|| {
             status

@@ -618,7 +618,7 @@ impl NodeClient {
     }
 
     /// Maps a non-success response to an error carrying the node's own words.
-    fn status_error(&self, response: &HttpResponse) -> ApiError {
+    pub(crate) fn status_error(&self, response: &HttpResponse) -> ApiError {
         let status = response.status;
         let message = response.error_message().unwrap_or_else(|| {
             status
