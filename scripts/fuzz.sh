@@ -30,10 +30,11 @@ export CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS=true
 if [[ $# -gt 0 ]]; then
     targets=("$@")
 else
-    # The fuzz targets are the tests named after them: everything but the nesting and
-    # bookkeeping tests.
+    # The fuzz targets are the tests named after them, the ones with a corpus.
     mapfile -t targets < <(cargo test --release --quiet --test fuzz_smoke -- --list 2>/dev/null |
-        sed -n 's/: test$//p' | grep -v -e '^deeply_' -e '^every_')
+        sed -n 's/: test$//p' | while read -r name; do
+            [[ -d "tests/fuzz/corpus/${name}" ]] && echo "${name}"
+        done)
 fi
 if [[ ${#targets[@]} -eq 0 ]]; then
     echo "fuzz.sh: no targets (does tests/fuzz_smoke.rs build?)" >&2

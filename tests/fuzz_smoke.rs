@@ -245,3 +245,37 @@ fn deeply_nested_xml_is_read() {
     let answer = clusterform::vendors::cloudbasic::body::read_answer(deep.as_bytes(), None);
     assert_eq!(answer.problems[0].message, "deep");
 }
+
+#[test]
+fn huge_allocations_are_crashes() {
+    let target = fuzzing::Target {
+        name: "greedy",
+        run: |data, out| {
+            // A forged length: room for a count that the input only claims.
+            let claimed = if data.first() == Some(&0xff) {
+                100 << 20
+            } else {
+                16
+            };
+            let buffer = vec![0u8; claimed];
+            out.add(0, buffer.len() as u64);
+        },
+        dictionary: &[b"\xff"],
+        generate: None,
+    };
+    let mut config = Config::from_env(
+        "greedy",
+        &std::env::temp_dir().join("clusterform-fuzz"),
+        0.0,
+    );
+    config.alloc = Some(AllocProbe {
+        reset: reset_peak,
+        peak: read_peak,
+    });
+    config.budget = std::time::Duration::ZERO;
+    let report = fuzzing::run(&target, &[b"\x00".to_vec(), b"\xff".to_vec()], &config);
+    assert_eq!(report.crashes.len(), 1, "{report}");
+    assert!(report.crashes[0].message.starts_with("huge allocation"));
+    assert_eq!(report.crashes[0].input, b"\xff");
+    let _ = std::fs::remove_dir_all(&config.crash_dir);
+}

@@ -538,10 +538,9 @@ fn cloudbasic_answer(data: &[u8], content_type: Option<&str>) -> u64 {
     register_secret();
     let body = String::from_utf8_lossy(data);
     let answer = read_answer(secrets::scrub(&body).as_bytes(), content_type);
-    let mut outcome = mix(
-        u64::from(answer.request_id.is_some()),
-        answer.problems.len() as u64,
-    );
+    // The problems' words are the input's: the shape is what kinds of problem were found.
+    let mut kinds = [false; 3];
+    let mut longest = 0;
     for problem in &answer.problems {
         check_message(&problem.message, "a CloudBasic problem");
         let message = secrets::scrub(&problem.message);
@@ -549,16 +548,20 @@ fn cloudbasic_answer(data: &[u8], content_type: Option<&str>) -> u64 {
             !message.contains(SECRET),
             "a CloudBasic problem shows a secret"
         );
-        // The problem's words are the input's: its shape is what was found.
-        let known = problem
-            .field
-            .as_deref()
-            .map(|f| cloudbasic::model::attribute_for(f).is_some());
-        outcome = mix(
-            outcome,
-            u64::from(known == Some(true)) << 1 | u64::from(known.is_some()),
-        );
-        outcome = mix(outcome, u64::from(problem.message.len().max(1).ilog2()));
+        let kind = match problem.field.as_deref() {
+            None => 0,
+            Some(f) if cloudbasic::model::attribute_for(f).is_some() => 1,
+            Some(_) => 2,
+        };
+        kinds[kind] = true;
+        longest = longest.max(problem.message.len());
     }
-    outcome
+    [
+        u64::from(answer.request_id.is_some()),
+        u64::from((answer.problems.len() + 1).ilog2()),
+        u64::from(kinds[0]) | u64::from(kinds[1]) << 1 | u64::from(kinds[2]) << 2,
+        u64::from((longest + 1).ilog2()),
+    ]
+    .into_iter()
+    .fold(0, mix)
 }
