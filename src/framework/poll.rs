@@ -50,6 +50,24 @@ impl Misses {
     pub fn reset(&self) {
         self.0.store(0, std::sync::atomic::Ordering::Relaxed);
     }
+
+    /// One poll's read through the count: `Ok(Ok(answer))` (the count starts again),
+    /// `Ok(Err(pending text))` for a `transient` failure to wait out, `Err` for one that ends
+    /// the wait.
+    pub fn ride_out<T, E: std::fmt::Display>(
+        &self,
+        read: Result<T, E>,
+        transient: impl FnOnce(&E) -> bool,
+    ) -> Result<Result<T, String>, E> {
+        match read {
+            Ok(answer) => {
+                self.reset();
+                Ok(Ok(answer))
+            }
+            Err(e) if self.tolerate(transient(&e)) => Ok(Err(format!("no usable answer ({e})"))),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

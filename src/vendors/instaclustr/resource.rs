@@ -212,16 +212,11 @@ impl ClusterResource {
         let what = format!("cluster {id} to reach {target}");
         let misses = Misses::default();
         wait_until(ctx, &what, Backoff::default(), || async {
-            let found = match client.get_cluster(id, ctx.cancel_token()).await {
-                Ok(found) => {
-                    misses.reset();
-                    found
-                }
-                // An answer cut off or garbled on the way: the next poll asks again.
-                Err(e) if misses.tolerate(matches!(e, ApiError::Decode(_))) => {
-                    return Ok(Poll::Pending(format!("unreadable answer ({e})")))
-                }
-                Err(e) => return Err(e.into()),
+            // An answer cut off or garbled on the way: the next poll asks again.
+            let read = client.get_cluster(id, ctx.cancel_token()).await;
+            let found = match misses.ride_out(read, |e| matches!(e, ApiError::Decode(_)))? {
+                Ok(found) => found,
+                Err(pending) => return Ok(Poll::Pending(pending)),
             };
             let Some(d) = found else {
                 return Err(NotReady::Api(ApiError::NotFound));

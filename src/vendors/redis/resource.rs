@@ -205,15 +205,10 @@ impl BootstrapResource {
         let what = format!("the bootstrap of {} to complete", node.endpoint());
         let misses = Misses::default();
         wait_until(ctx, &what, POLL, || async {
-            let info = match node.bootstrap_status(ctx.cancel_token()).await {
-                Ok(info) => {
-                    misses.reset();
-                    info
-                }
-                Err(e) if misses.tolerate(e.is_transient()) => {
-                    return Ok(Poll::Pending(format!("no answer ({e})")))
-                }
-                Err(e) => return Err(e.into()),
+            let read = node.bootstrap_status(ctx.cancel_token()).await;
+            let info = match misses.ride_out(read, ApiError::is_transient)? {
+                Ok(info) => info,
+                Err(pending) => return Ok(Poll::Pending(pending)),
             };
             let state = info.state().unwrap_or("unknown").to_string();
             match state.as_str() {
