@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The demo: start the bundled API simulator, then `terraform apply` examples/quickstart with
-# the freshly built providers, show the result and a clean second plan, and destroy it again.
+# The demo: start the bundled API simulator, then `terraform apply` examples/quickstart (the
+# modules of examples/modules, every provider) with the freshly built providers, show the
+# result and a clean second plan, and destroy it again.
 #   scripts/demo.sh            # apply, plan, destroy
 #   scripts/demo.sh --keep     # leave the cluster and the simulator running
 set -euo pipefail
@@ -20,10 +21,13 @@ else
 fi
 echo "==> using $(TF_CLI_CONFIG_FILE=/dev/null "$tf" version | head -n1)"
 
-work="$root/examples/quickstart/.demo"
-rm -rf "$work"
-mkdir -p "$work"
+# A copy of the quick start next to a copy of the modules it calls (`../modules/...`).
+demo="$root/examples/.demo"
+work="$demo/quickstart"
+rm -rf "$demo"
+mkdir -p "$work" "$demo/modules"
 cp examples/quickstart/*.tf "$work/"
+cp -R examples/modules/. "$demo/modules/"
 
 echo "==> starting clusterform-sim"
 "$root/target/debug/clusterform-sim" --listen 127.0.0.1:0 --pace 500ms >"$work/sim.url" 2>"$work/sim.log" &
@@ -55,17 +59,24 @@ export TF_CLI_CONFIG_FILE="$work/cli.tfrc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION
 export IC_USERNAME=demo IC_API_KEY=demo-key IC_API_HOSTNAME="$sim_url/instaclustr" IC_REQUEST_INTERVAL=0s
 export CSS_REGION=demo-region CSS_IAM_ENDPOINT="$sim_url/iam" CSS_ENDPOINT="$sim_url/css" \
   CSS_PROJECT_ID=demo-project CSS_DOMAIN_NAME=demo-domain CSS_USER_NAME=demo CSS_PASSWORD=demo-password
-export CLOUDBASIC_ENDPOINT="$sim_url/cloudbasic" CLOUDBASIC_ACCESS_KEY=CBDEMOLOCAL000000001 \
-  CLOUDBASIC_SECRET_KEY=demo-local-private-key-0000000000000001
+# The simulator serves a fleet of CloudBasic instances behind one URL, and Redis nodes under
+# <url>/redis/<node>.
+export TF_VAR_cloudbasic_local_endpoint="$sim_url/cloudbasic" \
+  TF_VAR_cloudbasic_remote_endpoint="$sim_url/cloudbasic"
 export TF_VAR_redis_nodes_url="$sim_url/redis"
 cd "$work"
 
+echo "==> terraform init (modules only: dev_overrides serves the providers)"
+"$tf" init -input=false >/dev/null
 echo "==> terraform apply"
 "$tf" apply -auto-approve -input=false
+echo "==> the CloudBasic HA pair, activated and clustered by that one apply"
+"$tf" output ha_pair
 echo "==> terraform plan (expect: no changes)"
 "$tf" plan -input=false -detailed-exitcode
 if $keep; then
   echo "==> kept: simulator pid $sim_pid at $sim_url, working directory $work"
+  echo "    (TF_CLI_CONFIG_FILE=$work/cli.tfrc, and the TF_VAR_*/IC_*/CSS_* exports of this script)"
   exit 0
 fi
 echo "==> terraform destroy"

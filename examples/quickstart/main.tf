@@ -1,18 +1,17 @@
-# The quick start: one cluster of every kind, provisioned against the bundled simulator by
-# scripts/demo.sh, which sets each provider's environment variables (IC_*, CSS_*, CLOUDBASIC_*)
-# and TF_VAR_redis_nodes_url to the simulator. Against the real APIs, set those variables to
-# your accounts (and the Redis endpoints to your nodes) instead.
+# The quick start: the four modules of examples/modules, provisioned against the bundled
+# simulator by scripts/demo.sh, which sets each provider's environment variables (IC_*, CSS_*)
+# and the TF_VAR_* variables below to the simulator. Against the real APIs, set those to your
+# accounts, instances and nodes instead.
 
 terraform {
+  required_version = ">= 0.13"
+
   required_providers {
     instaclustr = {
       source = "clusterform/instaclustr"
     }
     css = {
       source = "clusterform/css"
-    }
-    cloudbasic = {
-      source = "clusterform/cloudbasic"
     }
     redis = {
       source = "clusterform/redis"
@@ -22,36 +21,27 @@ terraform {
 
 provider "instaclustr" {}
 provider "css" {}
-provider "cloudbasic" {}
 provider "redis" {}
 
-# --- Instaclustr: a Cassandra cluster -------------------------------------------------------
+# --- Instaclustr: a Cassandra cluster and its credentials ------------------------------------
 
-resource "instaclustr_cluster" "demo" {
-  cluster_name = "quickstart-cassandra"
-  node_size    = "t3.small-v2"
-  data_centre  = "US_WEST_2"
+module "cassandra" {
+  source = "../modules/instaclustr-cluster"
 
-  cluster_provider = {
-    name = "AWS_VPC"
-  }
-
-  bundle {
-    bundle  = "APACHE_CASSANDRA"
-    version = "4.0.1"
-    options = {
-      auth_n_authz = true
-    }
-  }
-
-  timeouts {
-    create = "15m"
-  }
+  cluster_name   = "quickstart-cassandra"
+  bundle         = "APACHE_CASSANDRA"
+  bundle_version = "4.0.1"
+  bundle_options = { auth_n_authz = true }
+  node_size      = "t3.small-v2"
+  data_centre    = "US_WEST_2"
+  create_timeout = "15m"
 }
 
-# --- Huawei Cloud Search Service: a three-node Elasticsearch cluster ------------------------
+# --- Huawei Cloud Search Service: three Elasticsearch nodes with daily snapshots -------------
 
-resource "css_cluster" "demo" {
+module "search" {
+  source = "../modules/css-cluster"
+
   name              = "quickstart-search"
   engine_version    = "7.10.2"
   instance_num      = 3
@@ -59,93 +49,73 @@ resource "css_cluster" "demo" {
   vpc_id            = "3a1f0c2e-8d4b-4b6e-9f1a-2c7d5e8b9a01"
   subnet_id         = "6b2e1d3f-9c5a-4c7f-8e2b-3d8e6f9c0b12"
   security_group_id = "9c3f2e4a-0d6b-4d8a-9f3c-4e9f7a0d1c23"
-
-  volume {
-    volume_type = "HIGH"
-    size        = 40
-  }
-
-  tags = {
-    purpose = "quickstart"
-  }
+  tags              = { purpose = "quickstart" }
 }
 
-# --- CloudBasic: a Multi-AZ HA pair -----------------------------------------------------------
+# --- CloudBasic: two instances activated and clustered into a Multi-AZ HA pair ---------------
 
-variable "cloudbasic_remote_public_key" {
-  description = "publicKey of the remote instance (the simulator's demo pair by default)"
+variable "cloudbasic_local_endpoint" {
+  description = "API base URL of the primary CloudBasic instance"
   type        = string
-  default     = "CBDEMOREMOTE00000002"
 }
 
-variable "cloudbasic_remote_private_key" {
-  description = "privateKey of the remote instance (the simulator's demo pair by default)"
+variable "cloudbasic_remote_endpoint" {
+  description = "API base URL of the secondary CloudBasic instance"
   type        = string
-  sensitive   = true
-  default     = "demo-remote-private-key-000000000000002"
 }
 
-resource "cloudbasic_cluster" "demo" {
+module "ha_pair" {
+  source = "../modules/cloudbasic-ha-pair"
+
+  local_endpoint     = var.cloudbasic_local_endpoint
+  remote_endpoint    = var.cloudbasic_remote_endpoint
+  local_instance_id  = "i-0a1b2c3d4e5f60001"
+  remote_instance_id = "i-0a1b2c3d4e5f60002"
   local_server       = "10.0.1.15"
   remote_server      = "10.0.2.15"
-  port               = 444
-  remote_public_key  = var.cloudbasic_remote_public_key
-  remote_private_key = var.cloudbasic_remote_private_key
+  admin_email        = "dba@example.com"
+  admin_password     = "Quickstart-Pa55"
+  agree_to_eula      = true
 }
 
-# --- Redis Enterprise: a three-node cluster, one create and two joins -------------------------
+# --- Redis Enterprise: three nodes, one creates the cluster and two join ---------------------
 
 variable "redis_nodes_url" {
   description = "Base URL under which the nodes' APIs live: <url>/node1, <url>/node2, <url>/node3"
   type        = string
 }
 
-variable "redis_password" {
-  type    = string
-  default = "quickstart-Pa55"
-}
+module "redis" {
+  source = "../modules/redis-enterprise-cluster"
 
-resource "redis_bootstrap" "node1" {
-  endpoint     = "${var.redis_nodes_url}/node1"
-  action       = "create_cluster"
+  nodes = {
+    node1 = "${var.redis_nodes_url}/node1"
+    node2 = "${var.redis_nodes_url}/node2"
+    node3 = "${var.redis_nodes_url}/node3"
+  }
   cluster_name = "quickstart.example.com"
   username     = "admin@example.com"
-  password     = var.redis_password
-  node_addr    = "10.0.1.11"
+  password     = "quickstart-Pa55"
 }
 
-resource "redis_bootstrap" "node2" {
-  endpoint   = "${var.redis_nodes_url}/node2"
-  action     = "join_cluster"
-  join_nodes = [redis_bootstrap.node1.node_addr]
-  username   = "admin@example.com"
-  password   = var.redis_password
-  node_addr  = "10.0.1.12"
-  depends_on = [redis_bootstrap.node1]
+# --- What the demo prints -------------------------------------------------------------------
+
+output "cassandra_contact_points" {
+  value = module.cassandra.private_contact_points
 }
 
-resource "redis_bootstrap" "node3" {
-  endpoint   = "${var.redis_nodes_url}/node3"
-  action     = "join_cluster"
-  join_nodes = [redis_bootstrap.node1.node_addr]
-  username   = "admin@example.com"
-  password   = var.redis_password
-  node_addr  = "10.0.1.13"
-  depends_on = [redis_bootstrap.node1]
+output "search_endpoint" {
+  value = module.search.endpoint
 }
 
-output "redis_node_uids" {
-  value = [redis_bootstrap.node1.node_uid, redis_bootstrap.node2.node_uid, redis_bootstrap.node3.node_uid]
+output "ha_pair" {
+  value = {
+    primary            = module.ha_pair.local_server
+    secondary          = module.ha_pair.remote_server
+    primary_access_key = module.ha_pair.local_access_key
+  }
 }
 
-output "instaclustr_cluster" {
-  value = "${instaclustr_cluster.demo.id} (${instaclustr_cluster.demo.cluster_status})"
-}
-
-output "css_endpoint" {
-  value = css_cluster.demo.endpoint
-}
-
-output "cloudbasic_cluster" {
-  value = cloudbasic_cluster.demo.id
+output "redis_nodes" {
+  value = module.redis.node_addrs
 }

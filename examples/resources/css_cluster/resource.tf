@@ -1,6 +1,7 @@
 variable "css_admin_password" {
-  type      = string
-  sensitive = true
+  type = string
+  # On Terraform 0.14 and newer, add `sensitive = true` (0.13 does not know it); the
+  # provider marks admin_password sensitive either way, so plans never show it.
 }
 
 resource "css_cluster" "example" {

@@ -1,0 +1,9 @@
+terraform {
+  required_version = ">= 0.13"
+
+  required_providers {
+    redis = {
+      source = "clusterform/redis"
+    }
+  }
+}
