@@ -99,7 +99,7 @@ pub fn schema() -> Schema {
             .default(false)
             .fixed()
             .fixed_because(FIXED)
-            .describe("Whether the instance is a production one, sent as `isProduction`. Default false."),
+            .describe("Whether the instance is a production one, sent as `isProduction`."),
     )
     .attr(
         "company",
