@@ -842,6 +842,8 @@ fn ha_pair_in_one_apply() {
         let sent = calls(sim);
         assert_eq!(actions(&sent), ["CreateCluster"], "{tf}");
         assert_eq!(sent[0]["accessKey"], local["access_key"], "{tf}");
+        let ha = wd.state_attributes(HA_CLUSTER).expect("cluster in state");
+        assert_eq!(ha["id"], "10.0.1.15", "{tf}: {ha:#}");
 
         wd.plan().assert_no_changes();
 
