@@ -1,6 +1,7 @@
-//! Acceptance tests for `cloudbasic_cluster` with the real Terraform CLI against
-//! `clusterform-sim`. Every scenario runs once per available Terraform version (see
-//! `support::terraform_versions`), each run with its own simulator, key pairs and work dir.
+//! Acceptance tests for `cloudbasic_cluster` and `cloudbasic_instance` with the real Terraform
+//! CLI against `clusterform-sim`. Every scenario runs once per available Terraform version (see
+//! `support::terraform_versions`), each run with its own simulator, key pairs and work dir,
+//! except the narrow `cloudbasic_instance` cases, which run on one (`matrix_terraform`).
 //!
 //! The CloudBasic API has no read action, so the simulator's admin API is the only witness of
 //! what the provider did: `/_admin/cloudbasic/clusters` (the clusters, with the format last
@@ -27,11 +28,17 @@ struct Keys {
     private: String,
 }
 
-/// Activates a simulated instance (no Authorization needed) and returns its key pair.
+/// Activates a new simulated instance (no Authorization needed; each instance id once) and
+/// returns its key pair.
 fn activate(sim: &Sim) -> Keys {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let v = sim.admin_post(
         "/cloudbasic/api/ActivateInstance",
-        Some(json!({"email": "ops@example.com", "instanceId": "i-0123456789", "isProduction": false})),
+        Some(
+            json!({"email": "ops@example.com", "instanceId": format!("i-{n:017x}"),
+            "password": "Console-pw-1", "isProduction": false, "agreeToEula": true}),
+        ),
     );
     Keys {
         public: v["publicKey"].as_str().expect("publicKey").to_owned(),
@@ -460,8 +467,9 @@ fn import_then_plan_updates_remote_settings_in_place() {
     );
 }
 
-/// Missing provider settings: one error per argument, naming it and its variable; the variables
-/// work as well as HCL; a wrong secret is refused by the API with a clear message.
+/// A missing endpoint is an error naming it and its variable (the key pair is not needed to
+/// configure: see `a_signed_call_without_credentials_fails_before_sending`); the variables work
+/// as well as HCL; a wrong secret is refused by the API with a clear message.
 #[test]
 fn provider_settings_and_credentials() {
     for name in [
@@ -482,20 +490,18 @@ fn provider_settings_and_credentials() {
         let plan = wd.plan();
         plan.assert_error();
         let flat = plan.flat();
-        for needle in [
-            "endpoint",
-            "CLOUDBASIC_ENDPOINT",
-            "access_key",
-            "CLOUDBASIC_ACCESS_KEY",
-            "secret_key",
-            "CLOUDBASIC_SECRET_KEY",
-        ] {
+        for needle in ["endpoint", "CLOUDBASIC_ENDPOINT"] {
             assert!(
                 flat.contains(needle),
                 "{tf}: no {needle}:\n{}",
                 plan.describe()
             );
         }
+        assert!(
+            !flat.contains("CLOUDBASIC_ACCESS_KEY"),
+            "{tf}: the key pair is not needed to configure:\n{}",
+            plan.describe()
+        );
         assert!(sim.vendor_requests("cloudbasic").is_empty(), "{tf}");
 
         let mut env_wd = Workdir::new(tf, &[PROVIDER]);
@@ -694,4 +700,284 @@ fn an_existing_cluster_is_an_error_that_says_import() {
             assert!(clusters(sim).is_empty(), "{tf}");
         },
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// cloudbasic_instance
+// ---------------------------------------------------------------------------------------------
+
+const LOCAL_INSTANCE: &str = "cloudbasic_instance.local";
+const REMOTE_INSTANCE: &str = "cloudbasic_instance.remote";
+const HA_CLUSTER: &str = "cloudbasic_cluster.ha";
+
+/// The provider block without a key pair, for activations.
+fn activation_provider(sim: &Sim) -> String {
+    let mut s = required_providers(&["cloudbasic"]);
+    s.push_str(&format!(
+        "\nprovider \"cloudbasic\" {{\n  endpoint = {}\n}}\n",
+        hcl_string(&sim.vendor_url("cloudbasic"))
+    ));
+    s
+}
+
+/// One `cloudbasic_instance`; `extra` holds more argument lines.
+fn instance_hcl(label: &str, instance_id: &str, email: &str, extra: &str) -> String {
+    format!(
+        r#"
+resource "cloudbasic_instance" "{label}" {{
+  instance_id   = "{instance_id}"
+  email         = "{email}"
+  password      = "Console-pw-1"
+  agree_to_eula = true
+{extra}}}
+"#
+    )
+}
+
+/// The whole HA pair in one configuration: both instances activated by a provider without
+/// keys, a second provider block signing with the local instance's new keys, and the cluster on
+/// it naming the remote instance's keys.
+fn ha_pair_hcl(sim: &Sim) -> String {
+    let mut s = activation_provider(sim);
+    s.push_str(&instance_hcl(
+        "local",
+        "i-0aaaaaaaaaaaaaaa1",
+        "ops@example.com",
+        "  company       = \"Example Ltd\"\n",
+    ));
+    s.push_str(&instance_hcl(
+        "remote",
+        "i-0bbbbbbbbbbbbbbb2",
+        "ops@example.com",
+        &format!(
+            "  endpoint      = {}\n",
+            hcl_string(&sim.vendor_url("cloudbasic"))
+        ),
+    ));
+    s.push_str(
+        r#"
+provider "cloudbasic" {
+  alias      = "local"
+  endpoint   = cloudbasic_instance.local.endpoint
+  access_key = cloudbasic_instance.local.access_key
+  secret_key = cloudbasic_instance.local.secret_key
+}
+
+resource "cloudbasic_cluster" "ha" {
+  provider           = cloudbasic.local
+  local_server       = "10.0.1.15"
+  remote_server      = "10.0.2.15"
+  port               = 81
+  remote_public_key  = cloudbasic_instance.remote.access_key
+  remote_private_key = cloudbasic_instance.remote.secret_key
+}
+"#,
+    );
+    s
+}
+
+fn instances(sim: &Sim) -> Vec<Value> {
+    sim.admin_get("/_admin/cloudbasic/instances")
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// One apply activates both instances and clusters them, the cluster signed by the local
+/// instance's new key; the next plan is empty; destroy dissolves the cluster and forgets the
+/// instances with a warning each.
+#[test]
+fn ha_pair_in_one_apply() {
+    for_each_terraform("ha_pair_in_one_apply", |tf, sim, wd| {
+        let started = std::time::Instant::now();
+        wd.write_main_tf(&ha_pair_hcl(sim));
+        wd.init().assert_success();
+        let plan = wd.plan();
+        plan.assert_changes(3, 0, 0);
+        // The endpoint default is shown in the plan, not "known after apply".
+        plan.assert_contains(&sim.vendor_url("cloudbasic"));
+
+        wd.apply().assert_success();
+        let local = wd
+            .state_attributes(LOCAL_INSTANCE)
+            .unwrap_or_else(|| panic!("{tf}: no local instance:\n{:#}", wd.state()));
+        let remote = wd
+            .state_attributes(REMOTE_INSTANCE)
+            .expect("remote instance");
+        assert_eq!(local["id"], "i-0aaaaaaaaaaaaaaa1", "{tf}: {local:#}");
+        assert_eq!(
+            local["endpoint"],
+            json!(sim.vendor_url("cloudbasic")),
+            "{tf}"
+        );
+        assert_eq!(local["is_production"], json!(false), "{tf}");
+        for a in [&local, &remote] {
+            assert_eq!(
+                a["access_key"].as_str().map(str::len),
+                Some(20),
+                "{tf}: {a:#}"
+            );
+            assert_eq!(a["secret_key"].as_str().map(str::len), Some(40), "{tf}");
+        }
+        let activated = instances(sim);
+        assert_eq!(activated.len(), 2, "{tf}: {activated:#?}");
+        let local_activation = activated
+            .iter()
+            .find(|i| i["instanceId"] == "i-0aaaaaaaaaaaaaaa1")
+            .expect("local activation");
+        assert_eq!(
+            (&local_activation["publicKey"], &local_activation["company"]),
+            (&local["access_key"], &json!("Example Ltd")),
+            "{tf}"
+        );
+
+        let c = cluster(sim, "10.0.1.15")
+            .unwrap_or_else(|| panic!("{tf}: no cluster: {:#?}", clusters(sim)));
+        assert_eq!(
+            c["accessKey"], local["access_key"],
+            "{tf}: not signed by local: {c}"
+        );
+        assert_eq!(c["publicKey"], remote["access_key"], "{tf}: {c}");
+        assert_eq!(c["privateKey"], remote["secret_key"], "{tf}: {c}");
+        let sent = calls(sim);
+        assert_eq!(actions(&sent), ["CreateCluster"], "{tf}");
+        assert_eq!(sent[0]["accessKey"], local["access_key"], "{tf}");
+        let ha = wd.state_attributes(HA_CLUSTER).expect("cluster in state");
+        assert_eq!(ha["id"], "10.0.1.15", "{tf}: {ha:#}");
+
+        wd.plan().assert_no_changes();
+
+        let out = wd.destroy();
+        out.assert_success();
+        if !tf.is_pre_1_0() {
+            // Terraform 0.13 never displays warnings.
+            out.assert_contains("instance i-0aaaaaaaaaaaaaaa1 stays activated");
+            out.assert_contains("instance i-0bbbbbbbbbbbbbbb2 stays activated");
+        }
+        assert!(clusters(sim).is_empty(), "{tf}: {:#?}", clusters(sim));
+        assert_eq!(
+            actions(&calls(sim)),
+            ["CreateCluster", "DeleteCluster"],
+            "{tf}"
+        );
+        assert!(
+            wd.state_instances().is_empty(),
+            "{tf}: {:#?}",
+            wd.state_instances()
+        );
+        eprintln!("=== ha_pair_in_one_apply: {tf}: {:?}", started.elapsed());
+    });
+}
+
+/// The narrow cases, on one Terraform: a fixed argument's change and `agree_to_eula = false`
+/// are plan errors on the attribute (no request); import is refused with the reason.
+#[test]
+fn instance_fixed_arguments_eula_and_import() {
+    let Some(tf) = support::matrix::matrix_terraform("instance_fixed_arguments_eula_and_import")
+    else {
+        return;
+    };
+    let started = std::time::Instant::now();
+    let sim = Sim::start();
+    let wd = Workdir::new(&tf, &[PROVIDER]);
+    let base = activation_provider(&sim);
+    let one = |email: &str, extra: &str| {
+        format!(
+            "{base}{}",
+            instance_hcl("local", "i-0ccccccccccccccc3", email, extra)
+        )
+    };
+    wd.write_main_tf(&one("ops@example.com", ""));
+    wd.init().assert_success();
+    wd.apply().assert_success();
+    assert_eq!(instances(&sim).len(), 1);
+
+    sim.clear_requests();
+    wd.write_main_tf(&one("other@example.com", ""));
+    let plan = wd.plan();
+    plan.assert_error();
+    plan.assert_contains("email cannot be changed");
+    assert!(sim.vendor_requests("cloudbasic").is_empty());
+
+    // A new instance that does not agree to the EULA: refused at plan, before any request.
+    wd.write_main_tf(&format!(
+        "{}{}",
+        one("ops@example.com", ""),
+        instance_hcl("other", "i-0ddddddddddddddd4", "ops@example.com", "")
+            .replace("agree_to_eula = true", "agree_to_eula = false")
+    ));
+    let plan = wd.plan();
+    plan.assert_error();
+    plan.assert_contains("agree_to_eula");
+    assert!(plan.flat().contains("must be true"), "{}", plan.describe());
+    assert!(sim.vendor_requests("cloudbasic").is_empty());
+
+    // Import: refused, saying why.
+    wd.write_main_tf(&format!(
+        "{}{}",
+        one("ops@example.com", ""),
+        instance_hcl("other", "i-0ddddddddddddddd4", "ops@example.com", "")
+    ));
+    let out = wd.import("cloudbasic_instance.other", "i-0ddddddddddddddd4");
+    out.assert_failure();
+    out.assert_contains("cloudbasic_instance cannot be imported");
+    out.assert_contains("key pair");
+    assert!(sim.vendor_requests("cloudbasic").is_empty());
+
+    wd.write_main_tf(&one("ops@example.com", ""));
+    wd.destroy().assert_success();
+    eprintln!(
+        "=== instance_fixed_arguments_eula_and_import: {tf}: {:?}",
+        started.elapsed()
+    );
+}
+
+/// A cluster whose provider has no key pair anywhere (neither HCL nor environment): the plan
+/// goes through, and the apply fails with one error naming both arguments and both variables,
+/// before any request.
+#[test]
+fn a_signed_call_without_credentials_fails_before_sending() {
+    let Some(tf) =
+        support::matrix::matrix_terraform("a_signed_call_without_credentials_fails_before_sending")
+    else {
+        return;
+    };
+    let sim = Sim::start();
+    for name in ["CLOUDBASIC_ACCESS_KEY", "CLOUDBASIC_SECRET_KEY"] {
+        std::env::remove_var(name);
+    }
+    let wd = Workdir::new(&tf, &[PROVIDER]);
+    let remote = activate(&sim);
+    let mut cfg = Cfg::new(&sim);
+    cfg.access_key = None;
+    cfg.secret_key = None;
+    cfg.remote_public_key = remote.public;
+    cfg.remote_private_key = remote.private;
+    write_and_init(&wd, &cfg);
+    sim.clear_requests();
+    wd.plan().assert_changes(1, 0, 0);
+    let out = wd.apply();
+    out.assert_failure();
+    let text = out.combined();
+    assert_eq!(text.matches("Error:").count(), 1, "{}", out.describe());
+    let flat = out.flat();
+    for needle in [
+        "access_key",
+        "secret_key",
+        "CLOUDBASIC_ACCESS_KEY",
+        "CLOUDBASIC_SECRET_KEY",
+        "No request was sent",
+    ] {
+        assert!(
+            flat.contains(needle),
+            "{tf}: no {needle}:\n{}",
+            out.describe()
+        );
+    }
+    assert!(
+        sim.vendor_requests("cloudbasic").is_empty(),
+        "{tf}: {:#?}",
+        sim.vendor_requests("cloudbasic")
+    );
+    assert!(wd.state_instance(ADDR).is_none(), "{tf}");
 }

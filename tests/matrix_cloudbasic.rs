@@ -38,11 +38,17 @@ struct Keys {
     private: String,
 }
 
-/// Activates a simulated instance (no signature needed) and returns its key pair.
+/// Activates a new simulated instance (no signature needed; each instance id once) and returns
+/// its key pair.
 fn activate(sim: &Sim) -> Keys {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let v = sim.admin_post(
         "/cloudbasic/api/ActivateInstance",
-        Some(json!({"email": "ops@example.com", "instanceId": "i-0123456789", "isProduction": false})),
+        Some(
+            json!({"email": "ops@example.com", "instanceId": format!("i-{n:017x}"),
+            "password": "Console-pw-1", "isProduction": false, "agreeToEula": true}),
+        ),
     );
     Keys {
         public: v["publicKey"].as_str().expect("publicKey").to_owned(),

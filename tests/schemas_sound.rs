@@ -40,7 +40,7 @@ fn every_schema_and_model_is_sound() {
             }
         }
     }
-    assert_eq!(resources, 4, "every resource is walked");
+    assert_eq!(resources, 5, "every resource is walked");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 

@@ -129,14 +129,15 @@ impl Sim {
         answer(req.body(body.to_owned()).send().await.unwrap()).await
     }
 
-    /// `POST /api/ActivateInstance` → (publicKey, privateKey).
+    /// `POST /api/ActivateInstance` of a new instance → (publicKey, privateKey).
     async fn activate(&self) -> (String, String) {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let body = json!({"email": "ops@example.com", "instanceId": format!("i-{n:017x}"),
+            "password": "Console-pw-1", "agreeToEula": true})
+        .to_string();
         let a = self
-            .raw(
-                "ActivateInstance",
-                Some("application/json"),
-                r#"{"email":"ops@example.com","instanceId":"i-1"}"#,
-            )
+            .raw("ActivateInstance", Some("application/json"), &body)
             .await;
         assert_eq!(a.status, StatusCode::OK, "{}", a.text);
         let v = a.json();
@@ -272,10 +273,12 @@ async fn activate_instance_mints_key_pairs_without_authorization() {
         .raw(
             "ActivateInstance",
             Some("application/xml"),
-            "<ActivateInstanceRequest><Email>x@y</Email></ActivateInstanceRequest>",
+            "<ActivateInstanceRequest><Email>x@y</Email><InstanceId>i-0x</InstanceId>\
+             <Password>pw</Password><IsProduction>true</IsProduction><Company>Example</Company>\
+             <ActivationKey>BYOL-1</ActivationKey><AgreeToEula>true</AgreeToEula></ActivateInstanceRequest>",
         )
         .await;
-    assert_eq!(xml.status, StatusCode::OK);
+    assert_eq!(xml.status, StatusCode::OK, "{}", xml.text);
     assert_eq!(xml.content_type, "application/xml");
     assert!(
         xml.text
@@ -284,11 +287,106 @@ async fn activate_instance_mints_key_pairs_without_authorization() {
         "{}",
         xml.text
     );
-    let empty = sim.raw("ActivateInstance", None, "").await;
-    assert_eq!(empty.status, StatusCode::OK, "{}", empty.text);
+
+    // The admin view: every activation, without password or activation key.
+    let instances = sim.admin_get("/instances").await;
+    let list = instances.as_array().unwrap();
+    assert_eq!(list.len(), 3, "{instances:#}");
+    let x = list.iter().find(|i| i["instanceId"] == "i-0x").unwrap();
+    assert_eq!(
+        (
+            &x["email"],
+            &x["isProduction"],
+            &x["company"],
+            &x["activationKey"],
+            &x["format"]
+        ),
+        (
+            &json!("x@y"),
+            &json!(true),
+            &json!("Example"),
+            &json!(true),
+            &json!("xml")
+        ),
+        "{x}"
+    );
+    assert!(!instances.to_string().contains("BYOL-1"));
+    assert!(list.iter().any(|i| i["publicKey"] == json!(a)));
 
     let minted = sim.admin_post("/keys", json!({})).await;
     assert_eq!(minted["publicKey"].as_str().unwrap().len(), 20);
+}
+
+/// The documented required fields, every problem at once; an instance is activated once; a
+/// minted key signs that instance's calls.
+#[tokio::test]
+async fn activate_instance_checks_its_fields_and_activates_once() {
+    let sim = start();
+    let empty = sim.raw("ActivateInstance", None, "").await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST, "{}", empty.text);
+    let errors = empty.json()["errors"].clone();
+    for field in ["InstanceId", "Email", "Password", "AgreeToEula"] {
+        assert!(
+            errors
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e.as_str().unwrap().starts_with(&format!("{{{field}}}:"))),
+            "{field}: {errors}"
+        );
+    }
+
+    let refused = sim
+        .raw(
+            "ActivateInstance",
+            Some("application/json"),
+            r#"{"email":"ops@example.com","instanceId":"i-0a","password":"pw","agreeToEula":false}"#,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        refused.json()["errors"].as_array().unwrap().len(),
+        1,
+        "{}",
+        refused.text
+    );
+    assert!(refused.text.contains("{AgreeToEula}:"), "{}", refused.text);
+
+    let body =
+        r#"{"email":"ops@example.com","instanceId":"i-0a","password":"pw","agreeToEula":true}"#;
+    let first = sim
+        .raw("ActivateInstance", Some("application/json"), body)
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    let again = sim
+        .raw("ActivateInstance", Some("application/json"), body)
+        .await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    assert!(
+        again
+            .text
+            .contains("{InstanceId}:Instance i-0a is already activated"),
+        "{}",
+        again.text
+    );
+
+    // The minted pair signs for the new instance.
+    let keys = (
+        first.json()["publicKey"].as_str().unwrap().to_owned(),
+        first.json()["privateKey"].as_str().unwrap().to_owned(),
+    );
+    let remote = sim.activate().await;
+    let created = sim
+        .call(
+            "CreateCluster",
+            Fmt::Json,
+            &create_json("10.0.0.1", "10.0.0.2", json!(81), &remote),
+            &keys,
+            Spoil::None,
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.text);
+    assert_eq!(sim.clusters().await[0]["accessKey"], json!(keys.0));
 }
 
 #[tokio::test]

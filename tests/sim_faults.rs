@@ -441,7 +441,7 @@ fn garbles_spoil_the_body_but_keep_status_and_content_type() {
         assert_eq!(cut.content_type, normal.content_type, "{}", probe.vendor);
         assert_eq!(cut.content_length, Some(cut.body.len()), "{}", probe.vendor);
         if probe.vendor == "cloudbasic" {
-            // A fresh key pair per call: same length, other bytes.
+            // A fresh request id per call (the probe's bare activation is refused): same length.
             assert_eq!(cut.body.len(), normal.body.len() / 2);
             assert_eq!(cut.body[..10], normal.body[..10]);
         } else {
@@ -548,7 +548,17 @@ fn remove_and_patch_make_missing_and_unexpected_fields() {
     // CloudBasic: one fault covers the JSON `privateKey` and the XML `<PrivateKey>`.
     h.sim
         .inject_fault(json!({"vendor": "cloudbasic", "remove": ["privateKey"], "times": 2}));
-    let xml = h.send(h.probe_request(&probes()[4])).unwrap();
+    // A whole activation (the probe's bare body is refused): each instance is activated once.
+    let xml = h
+        .send(
+            h.request("cloudbasic", Method::POST, "/api/ActivateInstance")
+                .header("content-type", "application/xml")
+                .body(
+                    "<ActivateInstanceRequest><Email>ops@example.com</Email><InstanceId>i-0faults1</InstanceId>\
+                     <Password>pw</Password><AgreeToEula>true</AgreeToEula></ActivateInstanceRequest>",
+                ),
+        )
+        .unwrap();
     let text = String::from_utf8(xml.body.clone()).unwrap();
     println!("XML without its private key: {text}");
     assert_eq!(xml.status, 200);
@@ -565,7 +575,10 @@ fn remove_and_patch_make_missing_and_unexpected_fields() {
     let json_answer = h
         .send(
             h.request("cloudbasic", Method::POST, "/api/ActivateInstance")
-                .json(&json!({"email": "ops@example.com"})),
+                .json(
+                    &json!({"email": "ops@example.com", "instanceId": "i-0faults2",
+                    "password": "pw", "agreeToEula": true}),
+                ),
         )
         .unwrap();
     let json_answer = json_of(&json_answer);

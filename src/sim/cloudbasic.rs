@@ -7,7 +7,7 @@
 //! # Endpoints
 //! | request | auth | success (200, in the request's format) |
 //! | --- | --- | --- |
-//! | `POST /api/ActivateInstance` | none | `{"publicKey","privateKey","requestId"}` / `<ActivateInstanceResponse><PublicKey/><PrivateKey/><RequestId/>` |
+//! | `POST /api/ActivateInstance` `{email, instanceId, password, isProduction?, company?, contactPerson?, activationKey?, agreeToEula}` | none (a signature is ignored) | `{"publicKey","privateKey","eulaUrl","requestId"}` / `<ActivateInstanceResponse><PublicKey/><PrivateKey/><EulaUrl/><RequestId/>` |
 //! | `POST /api/CreateCluster` `{remoteServer, localServer, port, publicKey, privateKey}` | SigV4 | `{"requestId"}` / `<CreateClusterResponse><RequestId/>` |
 //! | `POST /api/AlterCluster` `{remoteServer, port, publicKey, privateKey}` | SigV4 | same shape |
 //! | `POST /api/DeleteCluster` `{standaloneServer, publicKey?, privateKey?}` | SigV4 | same shape |
@@ -21,10 +21,15 @@
 //!
 //! # Simulator choices (the docs are silent)
 //! - **Instances**: the simulator stands for a fleet of CloudBasic instances behind one URL. Each
-//!   ActivateInstance call activates a new one and returns its key pair (`publicKey`: 20
-//!   upper-case letters and digits, `privateKey`: 40 characters); any body (or none) is accepted.
+//!   ActivateInstance call activates the instance its `instanceId` names and returns a fresh key
+//!   pair (`publicKey`: 20 upper-case letters and digits, `privateKey`: 40 characters). It needs
+//!   `instanceId`, `email` (with an `@`), `password` and `agreeToEula` = true; `isProduction`
+//!   and `agreeToEula` are `true`/`false` (JSON booleans or text); every problem is reported at
+//!   once (400, `{InstanceId}:…`, `{AgreeToEula}:…`). An instance is activated once: a second
+//!   activation of the same `instanceId` → 400 `{InstanceId}:Instance … is already activated`.
 //!   A signed request acts on the instance whose key signed it. Two demo instances exist from the
-//!   start: [`DEMO_LOCAL`] and [`DEMO_REMOTE`].
+//!   start: [`DEMO_LOCAL`] and [`DEMO_REMOTE`]; `POST /_admin/cloudbasic/keys` mints more
+//!   without an instance id.
 //! - **Signatures**: see [`sigv4`]; the credential scope's service must be `cloudbasic` or `cbr`
 //!   (both appear in the vendor's pages); any region, blank included, is accepted.
 //! - **Clusters**: an instance is in at most one cluster, and a `localServer` in at most one.
@@ -50,9 +55,11 @@
 //! | `GET /calls` | every action that passed the signature check, in order: `[{"requestId","action","status","format","accessKey","fields","payloadHash","signedHeaders"}]`; `fields` as sent, `payloadHash` `real`/`empty-body-hash`/`absent` (see [`sigv4`]) |
 //! | `DELETE /calls` or `POST /calls/clear` | clears that log → `{"cleared"}` |
 //! | `POST /keys` | mints an activated instance → `{"publicKey","privateKey"}` |
+//! | `GET /instances` | every ActivateInstance that succeeded, by instanceId: `[{"instanceId","email","isProduction","company","contactPerson","activationKey","publicKey","format","requestId"}]`; `activationKey` is whether one was sent (the password and key are not shown) |
 //! | `POST /next_error` `{"action"?, "field"?, "message"?, "status"?}` | the next signed call (of that action) fails with that status (default 400) and message (default `Invalid value for <field>`, prefixed `{<field>}:`), in the request's format |
 
 mod actions;
+mod activation;
 pub mod sigv4;
 pub mod wire;
 
@@ -107,6 +114,20 @@ struct Instance {
     private_key: String,
 }
 
+/// One successful ActivateInstance, for the admin view.
+#[derive(Debug, Clone)]
+struct Activation {
+    email: String,
+    is_production: bool,
+    company: Option<String>,
+    contact_person: Option<String>,
+    with_activation_key: bool,
+    /// The access key minted for the instance.
+    public_key: String,
+    format: Format,
+    request_id: u64,
+}
+
 #[derive(Debug, Clone)]
 struct Cluster {
     local_server: String,
@@ -145,6 +166,8 @@ struct ForcedError {
 pub struct State {
     last_request_id: u64,
     instances: BTreeMap<String, Instance>,
+    /// By EC2 instance id.
+    activations: BTreeMap<String, Activation>,
     /// By local server.
     clusters: BTreeMap<String, Cluster>,
     calls: Vec<Call>,
@@ -167,6 +190,7 @@ impl Default for State {
         State {
             last_request_id: 0,
             instances,
+            activations: BTreeMap::new(),
             clusters: BTreeMap::new(),
             calls: Vec::new(),
             forced: Vec::new(),
@@ -256,6 +280,7 @@ pub fn admin_routes() -> Router<Shared> {
         .route("/calls", get(admin_calls).delete(admin_clear_calls))
         .route("/calls/clear", post(admin_clear_calls))
         .route("/keys", post(admin_keys))
+        .route("/instances", get(admin_instances))
         .route("/next_error", post(admin_next_error))
 }
 
@@ -309,18 +334,16 @@ async fn action(
 
     if action == "ActivateInstance" {
         // The one action without an Authorization header: no key exists before it.
-        return match wire::parse_fields(format, &body) {
-            Ok(_) => {
-                let (public, private) = state.mint();
-                tracing::info!(access_key = %public, "cloudbasic instance activated");
-                wire::success(
-                    format,
-                    &action,
-                    request_id,
-                    &[("publicKey", public), ("privateKey", private)],
-                )
+        let outcome = match wire::parse_fields(format, &body) {
+            Ok(fields) => activation::activate_instance(state, &fields, format, request_id),
+            Err(e) => Outcome::Failed(StatusCode::BAD_REQUEST, vec![e]),
+        };
+        return match outcome {
+            Outcome::Done(extra) => wire::success(format, &action, request_id, &extra),
+            Outcome::Failed(status, problems) => {
+                tracing::info!(%request_id, status = status.as_u16(), "cloudbasic activation refused");
+                wire::error(format, status, request_id, &problems)
             }
-            Err(e) => wire::error(format, StatusCode::BAD_REQUEST, request_id, &[e]),
         };
     }
 
@@ -482,6 +505,29 @@ async fn admin_clear_calls(AxState(shared): AxState<Shared>) -> Response {
     let cleared = st.cloudbasic.calls.len();
     st.cloudbasic.calls.clear();
     Json(json!({ "cleared": cleared })).into_response()
+}
+
+async fn admin_instances(AxState(shared): AxState<Shared>) -> Response {
+    let st = lock(&shared);
+    let list: Vec<Value> = st
+        .cloudbasic
+        .activations
+        .iter()
+        .map(|(id, a)| {
+            json!({
+                "instanceId": id,
+                "email": a.email,
+                "isProduction": a.is_production,
+                "company": a.company,
+                "contactPerson": a.contact_person,
+                "activationKey": a.with_activation_key,
+                "publicKey": a.public_key,
+                "format": a.format.as_str(),
+                "requestId": a.request_id,
+            })
+        })
+        .collect();
+    Json(Value::Array(list)).into_response()
 }
 
 async fn admin_keys(AxState(shared): AxState<Shared>) -> Response {

@@ -352,7 +352,7 @@ mod cloudbasic {
         let client = CloudBasicClient::new(
             http,
             ClientSettings {
-                credentials: Credentials::new("LEAKPUB", SECRET),
+                credentials: Ok(Credentials::new("LEAKPUB", SECRET)),
                 scope: Scope {
                     region: "us-east-1".into(),
                     service: "cloudbasic".into(),

@@ -6,10 +6,12 @@
 //! each key is a child element with the first letter upper-cased (`<RemoteServer>`). One list
 //! of fields per action feeds both, so the two encodings cannot disagree on a name.
 //!
-//! Answers come in the request's encoding. Only errors are read: success is the status code
-//! (200 = done), and the request id of either is kept for logs and diagnostics.
+//! Answers come in the request's encoding. Success is the status code (200 = done); the
+//! request id of either is kept for logs and diagnostics, and the scalar values of an answer
+//! (ActivateInstance's `publicKey` and `privateKey`) are kept by name.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 
 use quick_xml::events::Event;
@@ -56,11 +58,13 @@ impl fmt::Display for PayloadFormat {
     }
 }
 
-/// A field value: the API's fields are strings or integers (`port`).
+/// A field value: the API's fields are strings, integers (`port`) or booleans
+/// (`isProduction`, `agreeToEula`).
 #[derive(Clone, PartialEq, Eq)]
 pub enum Scalar {
     Text(String),
     Int(i64),
+    Bool(bool),
 }
 
 impl Scalar {
@@ -68,6 +72,7 @@ impl Scalar {
         match self {
             Scalar::Text(t) => Cow::Borrowed(t),
             Scalar::Int(i) => Cow::Owned(i.to_string()),
+            Scalar::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
         }
     }
 }
@@ -108,6 +113,11 @@ impl ActionBody {
         self
     }
 
+    pub fn flag(mut self, name: &'static str, value: bool) -> Self {
+        self.fields.push((name, Scalar::Bool(value)));
+        self
+    }
+
     pub fn encode(&self, format: PayloadFormat) -> Vec<u8> {
         match format {
             PayloadFormat::Json => self.to_json(),
@@ -127,6 +137,7 @@ impl ActionBody {
             match value {
                 Scalar::Text(t) => out.push_str(&Value::String(t.clone()).to_string()),
                 Scalar::Int(n) => out.push_str(&n.to_string()),
+                Scalar::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             }
         }
         out.push('}');
@@ -202,6 +213,19 @@ pub struct Answer {
     pub problems: Vec<Problem>,
     /// The body was neither empty nor a JSON object nor XML (a proxy's text, a cut-off body).
     pub unreadable: bool,
+    /// Scalar values by lower-cased name: the top-level members of a JSON answer, the leaf
+    /// elements of an XML one (`publicKey` and `<PublicKey>` both as `publickey`).
+    pub values: BTreeMap<String, String>,
+}
+
+impl Answer {
+    /// The value named `name` (any case), if the answer has a non-empty one.
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.values
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
 }
 
 /// Longest message passed on: an error body can be a proxy's whole HTML page.
@@ -227,6 +251,7 @@ pub fn read_answer(body: &[u8], content_type: Option<&str>) -> Answer {
         request_id: None,
         problems: vec![Problem::parse(&shorten(text))],
         unreadable: true,
+        values: BTreeMap::new(),
     })
 }
 
@@ -247,10 +272,20 @@ fn read_json(text: &str) -> Option<Answer> {
             json_field(&map, &["message", "Message", "error", "Error"]).and_then(json_message),
         );
     }
+    let values = map
+        .iter()
+        .filter_map(|(k, v)| match v {
+            Value::String(s) => Some((k.to_ascii_lowercase(), s.clone())),
+            Value::Number(n) => Some((k.to_ascii_lowercase(), n.to_string())),
+            Value::Bool(b) => Some((k.to_ascii_lowercase(), b.to_string())),
+            _ => None,
+        })
+        .collect();
     Some(Answer {
         request_id,
         problems,
         unreadable: false,
+        values,
     })
 }
 
@@ -307,6 +342,10 @@ fn read_xml(text: &str) -> Option<Answer> {
                 let name = open.pop().unwrap_or_default();
                 let value = current.trim();
                 if !value.is_empty() {
+                    answer
+                        .values
+                        .entry(name.to_ascii_lowercase())
+                        .or_insert_with(|| value.to_string());
                     match name.as_str() {
                         "RequestId" | "RequestID" | "requestId" => {
                             answer.request_id.get_or_insert_with(|| value.to_string());
@@ -471,6 +510,45 @@ mod tests {
                 .chars()
                 .count()
                 <= 501
+        );
+    }
+
+    #[test]
+    fn booleans_and_answer_values() {
+        let body = ActionBody::new("ActivateInstance")
+            .text("email", "a@b")
+            .flag("agreeToEula", true)
+            .flag("isProduction", false);
+        assert_eq!(
+            String::from_utf8(body.encode(PayloadFormat::Json)).unwrap(),
+            r#"{"email":"a@b","agreeToEula":true,"isProduction":false}"#
+        );
+        assert_eq!(
+            String::from_utf8(body.encode(PayloadFormat::Xml)).unwrap(),
+            "<ActivateInstanceRequest><Email>a@b</Email><AgreeToEula>true</AgreeToEula>\
+             <IsProduction>false</IsProduction></ActivateInstanceRequest>"
+        );
+        let json = read_answer(
+            br#"{"publicKey":"PK","privateKey":"SK","requestId":4}"#,
+            None,
+        );
+        assert_eq!(
+            (json.value("PublicKey"), json.value("privateKey")),
+            (Some("PK"), Some("SK"))
+        );
+        let xml = read_answer(
+            b"<ActivateInstanceResponse><PublicKey>PK</PublicKey><PrivateKey>S&amp;K</PrivateKey>\
+              <RequestId>5</RequestId></ActivateInstanceResponse>",
+            Some("application/xml"),
+        );
+        assert_eq!(
+            (xml.value("publicKey"), xml.value("privatekey")),
+            (Some("PK"), Some("S&K"))
+        );
+        assert_eq!(xml.request_id.as_deref(), Some("5"));
+        assert_eq!(
+            read_answer(br#"{"publicKey":""}"#, None).value("publicKey"),
+            None
         );
     }
 

@@ -1,7 +1,8 @@
 //! Typed client for the CloudBasic Multi-AZ HA API.
 //!
 //! Every action is `POST <endpoint>/api/<Action>` with a JSON or XML body, signed with AWS
-//! Signature Version 4 ([`super::signing`]). 200 means done: the API has no status or describe
+//! Signature Version 4 ([`super::signing`]), except ActivateInstance, which no key can sign yet
+//! (it is what hands out the first key pair). 200 means done: the API has no status or describe
 //! action, so nothing is ever read back. Retries, TLS, timeouts and cancellation come from the
 //! shared [`HttpClient`]; this file adds paths, bodies, signing and the mapping of answers.
 //!
@@ -103,6 +104,84 @@ impl AlterCluster {
     }
 }
 
+/// `ActivateInstance`: the first call an instance gets. Unsigned; answered with the
+/// administrator's key pair.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ActivateInstance {
+    pub instance_id: String,
+    pub email: String,
+    pub password: String,
+    pub is_production: bool,
+    pub company: Option<String>,
+    pub contact_person: Option<String>,
+    pub activation_key: Option<String>,
+    pub agree_to_eula: bool,
+}
+
+impl fmt::Debug for ActivateInstance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ActivateInstance")
+            .field("instance_id", &self.instance_id)
+            .field("email", &self.email)
+            .field("is_production", &self.is_production)
+            .field("with_activation_key", &self.activation_key.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ActivateInstance {
+    fn body(&self) -> ActionBody {
+        let mut body = ActionBody::new("ActivateInstance")
+            .text("email", &self.email)
+            .text("instanceId", &self.instance_id)
+            .text("password", &self.password)
+            .flag("isProduction", self.is_production);
+        for (name, value) in [
+            ("company", &self.company),
+            ("contactPerson", &self.contact_person),
+            ("activationKey", &self.activation_key),
+        ] {
+            if let Some(v) = value {
+                body = body.text(name, v);
+            }
+        }
+        body.flag("agreeToEula", self.agree_to_eula)
+    }
+}
+
+/// The key pair an activation returned: `publicKey` signs as the access key, `privateKey` is its
+/// secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyPair {
+    pub public_key: String,
+    pub private_key: String,
+}
+
+impl fmt::Debug for KeyPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyPair")
+            .field("public_key", &self.public_key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Which half of the provider's key pair is not set, for the error of a signed call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MissingKeys {
+    pub access_key: bool,
+    pub secret_key: bool,
+}
+
+impl MissingKeys {
+    fn text(self) -> &'static str {
+        match (self.access_key, self.secret_key) {
+            (true, true) => "neither access_key nor secret_key is set",
+            (true, false) => "access_key is not set",
+            _ => "secret_key is not set",
+        }
+    }
+}
+
 impl DeleteCluster {
     fn body(&self) -> ActionBody {
         let body =
@@ -173,6 +252,32 @@ pub enum ApiError {
     /// The request could not be signed (never carries key material).
     #[error(transparent)]
     Signing(#[from] signing::SigningError),
+
+    /// A signed action without the provider's key pair: nothing was sent.
+    #[error(
+        "{action} must be signed with the local instance's API key pair, but {}. Set `access_key` and \
+         `secret_key` in the provider block (for an instance activated in the same configuration: \
+         `cloudbasic_instance.<name>.access_key` and `.secret_key`) or the environment variables \
+         CLOUDBASIC_ACCESS_KEY and CLOUDBASIC_SECRET_KEY. No request was sent",
+        missing.text()
+    )]
+    MissingCredentials {
+        action: &'static str,
+        missing: MissingKeys,
+    },
+
+    /// A success answer that lacks what the action returns (ActivateInstance's key pair): the
+    /// action was applied, but its result is lost.
+    #[error(
+        "CloudBasic answered {action} with HTTP {status}{}, but the answer has no {missing}",
+        request_id_text(request_id)
+    )]
+    Incomplete {
+        action: &'static str,
+        status: u16,
+        request_id: Option<String>,
+        missing: &'static str,
+    },
 }
 
 fn request_id_text(id: &Option<String>) -> String {
@@ -203,7 +308,11 @@ impl ApiError {
             ApiError::Rejected { problems, .. }
             | ApiError::Unauthorized { problems, .. }
             | ApiError::Server { problems, .. } => problems,
-            ApiError::Http(_) | ApiError::Signing(_) | ApiError::Unreadable { .. } => &[],
+            ApiError::Http(_)
+            | ApiError::Signing(_)
+            | ApiError::Unreadable { .. }
+            | ApiError::MissingCredentials { .. }
+            | ApiError::Incomplete { .. } => &[],
         }
     }
 
@@ -211,8 +320,12 @@ impl ApiError {
         match self {
             ApiError::Rejected { request_id, .. }
             | ApiError::Unauthorized { request_id, .. }
-            | ApiError::Server { request_id, .. } => request_id.as_deref(),
-            ApiError::Http(_) | ApiError::Signing(_) | ApiError::Unreadable { .. } => None,
+            | ApiError::Server { request_id, .. }
+            | ApiError::Incomplete { request_id, .. } => request_id.as_deref(),
+            ApiError::Http(_)
+            | ApiError::Signing(_)
+            | ApiError::Unreadable { .. }
+            | ApiError::MissingCredentials { .. } => None,
         }
     }
 
@@ -266,10 +379,14 @@ impl ApiError {
         })
     }
 
-    /// The API's refusal of a CreateCluster because the local server already has a cluster:
-    /// a 400 with a problem on `LocalServer` that says "already" (`{LocalServer}:This instance
-    /// is already clustered with …`, `… is already part of a cluster`).
-    pub fn already_clustered(&self) -> Option<&Problem> {
+    /// The API's refusal of an ActivateInstance because the instance was activated before: a 400
+    /// with a problem on `InstanceId` that says "already".
+    pub fn already_activated(&self) -> Option<&Problem> {
+        self.rejected_on("InstanceId", "already")
+    }
+
+    /// A 400 problem on API field `field` whose message contains `word`.
+    fn rejected_on(&self, field: &str, word: &str) -> Option<&Problem> {
         let ApiError::Rejected {
             status: 400,
             problems,
@@ -281,16 +398,24 @@ impl ApiError {
         problems.iter().find(|p| {
             p.field
                 .as_deref()
-                .is_some_and(|f| f.eq_ignore_ascii_case("LocalServer"))
-                && p.message.to_ascii_lowercase().contains("already")
+                .is_some_and(|f| f.eq_ignore_ascii_case(field))
+                && p.message.to_ascii_lowercase().contains(word)
         })
+    }
+
+    /// The API's refusal of a CreateCluster because the local server already has a cluster:
+    /// a 400 with a problem on `LocalServer` that says "already" (`{LocalServer}:This instance
+    /// is already clustered with …`, `… is already part of a cluster`).
+    pub fn already_clustered(&self) -> Option<&Problem> {
+        self.rejected_on("LocalServer", "already")
     }
 }
 
-/// Everything the client needs besides the HTTP client itself.
+/// Everything the client needs besides the HTTP client itself. The key pair is optional until a
+/// signed call needs it: ActivateInstance, which creates it, needs none.
 #[derive(Clone, Debug)]
 pub struct ClientSettings {
-    pub credentials: Credentials,
+    pub credentials: Result<Credentials, MissingKeys>,
     pub scope: Scope,
     pub format: PayloadFormat,
 }
@@ -332,6 +457,66 @@ impl CloudBasicClient {
 
     pub fn format(&self) -> PayloadFormat {
         self.settings.format
+    }
+
+    /// The provider's `endpoint`, as the HTTP client joins paths to it.
+    pub fn endpoint(&self) -> &str {
+        self.http.base_url()
+    }
+
+    /// Activates an instance at `endpoint` (its API base URL; the provider's when `None`). A
+    /// repeat would be refused as already activated, so the HTTP layer sends it once (again only
+    /// when the connection was never made). An answer without both keys is an error: the keys
+    /// cannot be asked for again.
+    pub async fn activate_instance(
+        &self,
+        endpoint: Option<&str>,
+        request: &ActivateInstance,
+        cancel: &CancellationToken,
+    ) -> Result<KeyPair, ApiError> {
+        secrets::register(&request.password);
+        if let Some(key) = &request.activation_key {
+            secrets::register(key);
+        }
+        let http = match endpoint {
+            Some(url) if url.trim_end_matches('/') != self.http.base_url() => {
+                self.http.with_base_url(url)?
+            }
+            _ => self.http.clone(),
+        };
+        let action = "ActivateInstance";
+        let (status, answer) = self
+            .call_on(
+                &http,
+                request.body(),
+                Signing::None,
+                RetryPolicy::NotIdempotent,
+                cancel,
+            )
+            .await?;
+        if answer.unreadable {
+            return Err(ApiError::Unreadable {
+                action,
+                status: status.as_u16(),
+            });
+        }
+        let incomplete = |missing| ApiError::Incomplete {
+            action,
+            status: status.as_u16(),
+            request_id: answer.request_id.clone(),
+            missing,
+        };
+        let public_key = answer
+            .value("publicKey")
+            .ok_or_else(|| incomplete("publicKey"))?;
+        let private_key = answer
+            .value("privateKey")
+            .ok_or_else(|| incomplete("privateKey"))?;
+        secrets::register(private_key);
+        Ok(KeyPair {
+            public_key: public_key.to_string(),
+            private_key: private_key.to_string(),
+        })
     }
 
     /// A repeated CreateCluster would find the instance already clustered, so the HTTP layer
@@ -382,10 +567,32 @@ impl CloudBasicClient {
             .map(drop)
     }
 
-    /// Sends one action; a success comes back with its status and what its body says.
+    /// Sends one signed action to the provider's endpoint.
     async fn call(
         &self,
         body: ActionBody,
+        retry: RetryPolicy,
+        cancel: &CancellationToken,
+    ) -> Result<(StatusCode, Answer), ApiError> {
+        let credentials =
+            self.settings
+                .credentials
+                .as_ref()
+                .map_err(|missing| ApiError::MissingCredentials {
+                    action: body.action,
+                    missing: *missing,
+                })?;
+        self.call_on(&self.http, body, Signing::With(credentials), retry, cancel)
+            .await
+    }
+
+    /// Sends one action through `http`; a success comes back with its status and what its body
+    /// says.
+    async fn call_on(
+        &self,
+        http: &HttpClient,
+        body: ActionBody,
+        signing: Signing<'_>,
         retry: RetryPolicy,
         cancel: &CancellationToken,
     ) -> Result<(StatusCode, Answer), ApiError> {
@@ -393,13 +600,16 @@ impl CloudBasicClient {
         let format = self.settings.format;
         let path = format!("/api/{action}");
         let content_type = format.content_type();
-        let request = self
-            .http
+        let request = http
             .post(&path)
             .header(CONTENT_TYPE, content_type)
             .body(body.encode(format));
         // Signed per attempt, over the request exactly as it goes on the wire.
         let sign_attempt = |request: &mut reqwest::Request| -> Result<(), ApiError> {
+            let Signing::With(credentials) = signing else {
+                tracing::debug!(action, %format, "calling CloudBasic (unsigned)");
+                return Ok(());
+            };
             let host = authority(request.url());
             let body = request
                 .body()
@@ -414,7 +624,7 @@ impl CloudBasicClient {
                     body,
                     content_sha256_header: true,
                 },
-                &self.settings.credentials,
+                credentials,
                 &self.settings.scope,
                 (self.clock)(),
             )?;
@@ -429,10 +639,7 @@ impl CloudBasicClient {
             tracing::debug!(action, %format, signed_headers = %signed.signed_headers, amz_date = %signed.amz_date, "calling CloudBasic");
             Ok(())
         };
-        let response = self
-            .http
-            .send_with(request, sign_attempt, retry, cancel)
-            .await?;
+        let response = http.send_with(request, sign_attempt, retry, cancel).await?;
         // Scrubbed before it is read as well as after: the reader shortens long texts, which
         // could cut a secret in two and leave half of it unrecognisable.
         let body = String::from_utf8_lossy(&response.body);
@@ -490,6 +697,13 @@ impl CloudBasicClient {
     }
 }
 
+/// Whether a call is signed, and with which key pair.
+#[derive(Clone, Copy)]
+enum Signing<'a> {
+    None,
+    With(&'a Credentials),
+}
+
 fn header_value(text: &str) -> Result<HeaderValue, signing::SigningError> {
     HeaderValue::from_str(text).map_err(|_| {
         signing::SigningError::Sign("the signer produced a value that is not a valid header".into())
@@ -527,7 +741,7 @@ mod tests {
         let client = CloudBasicClient::new(
             http,
             ClientSettings {
-                credentials: Credentials::new("PUBKEY", SECRET),
+                credentials: Ok(Credentials::new("PUBKEY", SECRET)),
                 scope: Scope {
                     region: "us-east-1".into(),
                     service: "cloudbasic".into(),
@@ -792,6 +1006,79 @@ mod tests {
             );
             assert!(verified.is_ok(), "{verified:?}");
         }
+    }
+
+    /// Without a key pair, a signed action fails before sending; the unsigned activation works.
+    #[tokio::test]
+    async fn signed_calls_need_the_key_pair_activation_does_not() {
+        let server = TestServer::script(vec![Reply::json(
+            200,
+            r#"{"publicKey":"PK","privateKey":"SK","requestId":1}"#,
+        )])
+        .await;
+        let http = HttpClient::new(HttpSettings {
+            base_url: server.base.clone(),
+            ..HttpSettings::default()
+        })
+        .unwrap();
+        let client = CloudBasicClient::new(
+            http,
+            ClientSettings {
+                credentials: Err(MissingKeys {
+                    access_key: true,
+                    secret_key: false,
+                }),
+                scope: Scope {
+                    region: "us-east-1".into(),
+                    service: "cloudbasic".into(),
+                },
+                format: PayloadFormat::Xml,
+            },
+        );
+        let cancel = CancellationToken::new();
+        let err = client.create_cluster(&create(), &cancel).await.unwrap_err();
+        assert!(
+            matches!(err, ApiError::MissingCredentials { .. }),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        for needle in [
+            "access_key is not set",
+            "`secret_key`",
+            "CLOUDBASIC_ACCESS_KEY",
+            "CLOUDBASIC_SECRET_KEY",
+        ] {
+            assert!(text.contains(needle), "{needle}: {text}");
+        }
+        assert_eq!(server.count(), 0);
+
+        let request = ActivateInstance {
+            instance_id: "i-1".into(),
+            email: "a@b".into(),
+            password: "pw".into(),
+            is_production: true,
+            company: None,
+            contact_person: Some("Ann".into()),
+            activation_key: None,
+            agree_to_eula: true,
+        };
+        let keys = client
+            .activate_instance(None, &request, &cancel)
+            .await
+            .unwrap();
+        assert_eq!(
+            (keys.public_key.as_str(), keys.private_key.as_str()),
+            ("PK", "SK")
+        );
+        let r = &server.requests()[0];
+        assert!(r.header("authorization").is_none());
+        assert_eq!(
+            String::from_utf8_lossy(&r.body),
+            "<ActivateInstanceRequest><Email>a@b</Email><InstanceId>i-1</InstanceId>\
+             <Password>pw</Password><IsProduction>true</IsProduction>\
+             <ContactPerson>Ann</ContactPerson><AgreeToEula>true</AgreeToEula></ActivateInstanceRequest>"
+        );
+        assert!(!format!("{request:?}").contains("pw\""));
     }
 
     #[tokio::test]

@@ -1,11 +1,17 @@
 //! `provider "cloudbasic"`: the instance's API endpoint, its key pair, the SigV4 scope, the body
 //! encoding and TLS verification, each also from the environment where the spec names a
 //! variable.
+//!
+//! The key pair is optional here: `cloudbasic_instance` creates one (ActivateInstance is
+//! unsigned), so a configuration can activate instances with a provider that has none, and pass
+//! their keys to another provider block. A signed call without them fails before sending
+//! ([`super::client::ApiError::MissingCredentials`]).
 
 use async_trait::async_trait;
 
 use super::body::PayloadFormat;
-use super::client::{ClientSettings, CloudBasicClient};
+use super::client::{ClientSettings, CloudBasicClient, MissingKeys};
+use super::instance::InstanceResource;
 use super::resource::ClusterResource;
 use super::signing::{Credentials, Scope};
 use super::validate::endpoint_problem;
@@ -41,7 +47,7 @@ impl Provider for CloudBasicProvider {
     }
 
     fn schema(&self) -> Schema {
-        Schema::new("Manages CloudBasic Multi-AZ HA clusters through an instance's SigV4-signed REST API.")
+        Schema::new("Activates CloudBasic instances and manages their Multi-AZ HA clusters through an instance's REST API (SigV4-signed, except ActivateInstance).")
             .attr(
                 "endpoint",
                 string().optional().validate(Check(endpoint_check)).describe(
@@ -51,13 +57,13 @@ impl Provider for CloudBasicProvider {
             .attr(
                 "access_key",
                 string().optional().describe(
-                    "API public key of the local instance (ActivateInstance or CreateUser `publicKey`). Required here or in CLOUDBASIC_ACCESS_KEY.",
+                    "API public key of the local instance (ActivateInstance or CreateUser `publicKey`; e.g. a `cloudbasic_instance`'s `access_key`). Environment: CLOUDBASIC_ACCESS_KEY. Needed by every signed call (`cloudbasic_cluster`), not by `cloudbasic_instance`: a provider block without it can activate instances; a signed call without it fails before any request.",
                 ),
             )
             .attr(
                 "secret_key",
                 string().optional().sensitive().describe(
-                    "API private key paired with `access_key` (`privateKey`). Required here or in CLOUDBASIC_SECRET_KEY.",
+                    "API private key paired with `access_key` (`privateKey`; e.g. a `cloudbasic_instance`'s `secret_key`). Environment: CLOUDBASIC_SECRET_KEY. Needed by every signed call, like `access_key`.",
                 ),
             )
             .attr(
@@ -90,10 +96,10 @@ impl Provider for CloudBasicProvider {
 
     async fn configure(&self, config: &Value) -> Diagnostics {
         let mut diags = Diagnostics::new();
-        // One diagnostic per missing argument, all reported at once.
         let endpoint = required_setting(config, "endpoint", "CLOUDBASIC_ENDPOINT");
-        let access_key = required_setting(config, "access_key", "CLOUDBASIC_ACCESS_KEY");
-        let secret_key = required_setting(config, "secret_key", "CLOUDBASIC_SECRET_KEY");
+        // Not needed to activate an instance: checked by the first signed call.
+        let access_key = string_setting(config, "access_key", Some("CLOUDBASIC_ACCESS_KEY"));
+        let secret_key = string_setting(config, "secret_key", Some("CLOUDBASIC_SECRET_KEY"));
         let region = string_setting(config, "region", Some("CLOUDBASIC_REGION"))
             .unwrap_or_else(|| DEFAULT_REGION.to_string());
         let service = string_setting(config, "signing_service", None)
@@ -127,19 +133,19 @@ impl Provider for CloudBasicProvider {
                 );
             }
         }
-        let (endpoint, access_key, secret_key) = match (endpoint, access_key, secret_key) {
-            (Ok(e), Ok(a), Ok(s)) => (e, a, s),
-            (e, a, s) => {
-                diags.extend(
-                    e.err()
-                        .into_iter()
-                        .chain(a.err())
-                        .chain(s.err())
-                        .collect::<Vec<_>>()
-                        .into(),
-                );
+        let endpoint = match endpoint {
+            Ok(e) => e,
+            Err(d) => {
+                diags.push(d);
                 return diags;
             }
+        };
+        let credentials = match (access_key, secret_key) {
+            (Some(a), Some(s)) => Ok(Credentials::new(a, s)),
+            (a, s) => Err(MissingKeys {
+                access_key: a.is_none(),
+                secret_key: s.is_none(),
+            }),
         };
         let (Some(format), Some(insecure)) = (format, insecure) else {
             return diags;
@@ -158,7 +164,7 @@ impl Provider for CloudBasicProvider {
             Ok(http) => self.client.set(CloudBasicClient::new(
                 http,
                 ClientSettings {
-                    credentials: Credentials::new(access_key, secret_key),
+                    credentials,
                     scope: Scope { region, service },
                     format,
                 },
@@ -172,7 +178,10 @@ impl Provider for CloudBasicProvider {
     }
 
     fn resources(&self) -> Vec<Box<dyn AnyResource>> {
-        vec![Typed::boxed(ClusterResource::new(self.client.clone()))]
+        vec![
+            Typed::boxed(ClusterResource::new(self.client.clone())),
+            Typed::boxed(InstanceResource::new(self.client.clone())),
+        ]
     }
 }
 
@@ -197,7 +206,7 @@ mod tests {
     // Environment variables are process-wide, so every case that depends on them runs in this
     // one test.
     #[tokio::test]
-    async fn missing_settings_are_one_diagnostic_each_and_env_fills_in() {
+    async fn only_the_endpoint_is_required_and_env_fills_in() {
         for var in [
             "CLOUDBASIC_ENDPOINT",
             "CLOUDBASIC_ACCESS_KEY",
@@ -211,17 +220,19 @@ mod tests {
             .iter()
             .map(|d| format!("{} {}", d.summary, d.detail))
             .collect();
-        assert_eq!(texts.len(), 3, "{texts:?}");
-        for (attr, var) in [
-            ("endpoint", "CLOUDBASIC_ENDPOINT"),
-            ("access_key", "CLOUDBASIC_ACCESS_KEY"),
-            ("secret_key", "CLOUDBASIC_SECRET_KEY"),
-        ] {
-            assert!(
-                texts.iter().any(|t| t.contains(attr) && t.contains(var)),
-                "{attr}: {texts:?}"
-            );
-        }
+        assert_eq!(texts.len(), 1, "{texts:?}");
+        assert!(
+            texts[0].contains("endpoint") && texts[0].contains("CLOUDBASIC_ENDPOINT"),
+            "{texts:?}"
+        );
+
+        // No key pair at all: configured (activation needs none); signed calls will refuse.
+        let p = CloudBasicProvider::new();
+        let diags = p
+            .configure(&config(&[("endpoint", "http://127.0.0.1:1".into())]))
+            .await;
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(p.client.get().unwrap().endpoint(), "http://127.0.0.1:1");
 
         std::env::set_var("CLOUDBASIC_SECRET_KEY", "from-env");
         let p = CloudBasicProvider::new();

@@ -84,7 +84,7 @@ impl ClusterResource {
 
 /// CreateCluster and DeleteCluster are sent at most this often while their answers stay
 /// ambiguous.
-const ACTION_ATTEMPTS: u32 = 4;
+pub(super) const ACTION_ATTEMPTS: u32 = 4;
 
 /// The first pause between two CreateCluster attempts; it doubles after each.
 #[cfg(not(test))]
@@ -93,7 +93,7 @@ const PAUSE: Duration = Duration::from_secs(1);
 const PAUSE: Duration = Duration::from_millis(5);
 
 /// Waits before attempt `attempt` (2, 3, …): 1 s, 2 s, 4 s; returns early on cancellation.
-async fn pause(ctx: &Ctx, attempt: u32) {
+pub(super) async fn pause(ctx: &Ctx, attempt: u32) {
     let delay = PAUSE * (1u32 << attempt.saturating_sub(2).min(4));
     tokio::select! {
         _ = ctx.cancel_token().cancelled() => {}
@@ -116,9 +116,24 @@ fn already_clustered_failure(local_server: &str, err: &ApiError) -> Failure<Clus
     .into()
 }
 
-/// One diagnostic per problem the API named, on the attribute it concerns; the request id goes
-/// into every detail so the vendor's support can find the call.
 fn api_failure(action: &str, err: &ApiError) -> Failure<Cluster> {
+    failure_on_attributes(action, err, attribute_for)
+}
+
+/// One diagnostic per problem the API named, on the attribute `attribute_for` maps its field
+/// to; the request id goes into every detail so the vendor's support can find the call. A
+/// signed call without a key pair is one diagnostic that says how to set it.
+pub(super) fn failure_on_attributes<M>(
+    action: &str,
+    err: &ApiError,
+    attribute_for: fn(&str) -> Option<&'static str>,
+) -> Failure<M> {
+    if matches!(err, ApiError::MissingCredentials { .. }) {
+        return Failure::new(
+            "Missing CloudBasic credentials: access_key and secret_key",
+            format!("{err}."),
+        );
+    }
     let problems = err.problems();
     if problems.is_empty() || !matches!(err, ApiError::Rejected { .. }) {
         return Failure::new(format!("CloudBasic: {action} failed"), err.to_string());
@@ -338,7 +353,7 @@ mod tests {
         let client = CloudBasicClient::new(
             http,
             ClientSettings {
-                credentials: Credentials::new("LOCALPUB", "local-secret"),
+                credentials: Ok(Credentials::new("LOCALPUB", "local-secret")),
                 scope: Scope {
                     region: "us-east-1".into(),
                     service: "cloudbasic".into(),
