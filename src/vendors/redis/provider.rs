@@ -69,7 +69,7 @@ impl Provider for RedisProvider {
             .attr(
                 "username",
                 string().optional().describe(
-                    "Cluster administrator user, for resources without credentials of their own (after `terraform import`). Environment: REDIS_USERNAME.",
+                    "Cluster administrator user, for resources without credentials of their own (after `terraform import`) and `redis_node` data sources that set none. Environment: REDIS_USERNAME.",
                 ),
             )
             .attr(
