@@ -1071,7 +1071,8 @@ fn outputs(wd: &Workdir) -> Value {
 /// version: the flow through Terraform is the next test's, on all three.
 #[test]
 fn node_data_source_reads_idle_and_member_nodes() {
-    let Some(tf) = support::matrix::matrix_terraform("node_data_source_reads_idle_and_member_nodes")
+    let Some(tf) =
+        support::matrix::matrix_terraform("node_data_source_reads_idle_and_member_nodes")
     else {
         return;
     };
@@ -1097,16 +1098,34 @@ fn node_data_source_reads_idle_and_member_nodes() {
     assert_eq!(node["id"], idle.as_str(), "{tf}: {node:#}");
     assert_eq!(node["state"], "idle", "{tf}: {node:#}");
     assert!(node["uid"].is_null(), "{tf}: {node:#}");
-    assert!(node["cores"].as_u64().is_some_and(|c| c > 0), "{tf}: {node:#}");
-    assert!(node["total_memory"].as_u64().is_some_and(|m| m > 0), "{tf}: {node:#}");
+    assert!(
+        node["cores"].as_u64().is_some_and(|c| c > 0),
+        "{tf}: {node:#}"
+    );
+    assert!(
+        node["total_memory"].as_u64().is_some_and(|m| m > 0),
+        "{tf}: {node:#}"
+    );
     assert!(node["software_version"].is_string(), "{tf}: {node:#}");
-    assert!(node["persistent_storage_path"].is_string(), "{tf}: {node:#}");
-    let addrs = node["available_addrs"].as_array().cloned().unwrap_or_default();
+    assert!(
+        node["persistent_storage_path"].is_string(),
+        "{tf}: {node:#}"
+    );
+    let addrs = node["available_addrs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert!(addrs.len() >= 3, "{tf}: {node:#}");
     for a in &addrs {
-        assert!(a["address"].is_string() && a["if_name"].is_string(), "{tf}: {a}");
+        assert!(
+            a["address"].is_string() && a["if_name"].is_string(),
+            "{tf}: {a}"
+        );
         assert!(a["private"].is_boolean(), "{tf}: {a}");
-        assert!(matches!(a["format"].as_str(), Some("ipv4" | "ipv6")), "{tf}: {a}");
+        assert!(
+            matches!(a["format"].as_str(), Some("ipv4" | "ipv6")),
+            "{tf}: {a}"
+        );
     }
     let default_addr = sim_node(&sim, "fresh")["default_addr"].clone();
     assert_eq!(out["pick"]["value"], default_addr, "{tf}: {out:#}");
@@ -1122,11 +1141,18 @@ fn node_data_source_reads_idle_and_member_nodes() {
     bootstrap_directly(&sim, "member", create_body(CLUSTER, "10.7.0.1"));
     wait_for_state(&sim, "member", "completed");
     let member = format!("{base}/member");
-    wd.write_main_tf(&format!("{head}\n{}", node_data_hcl("member", &member, false)));
+    wd.write_main_tf(&format!(
+        "{head}\n{}",
+        node_data_hcl("member", &member, false)
+    ));
     let plan = wd.plan();
     plan.assert_error();
     for needle in ["username", "password", "belongs to a cluster"] {
-        assert!(plan.flat().contains(needle), "{tf}: no {needle:?}:\n{}", plan.describe());
+        assert!(
+            plan.flat().contains(needle),
+            "{tf}: no {needle:?}:\n{}",
+            plan.describe()
+        );
     }
     wd.write_main_tf(&format!(
         "{head}\n{}\noutput \"member\" {{\n  value = data.redis_node.member\n  sensitive = true\n}}\n",
@@ -1170,7 +1196,10 @@ fn node_addr_from_the_data_source_plans_nothing_after_bootstrap() {
             for n in ["node1", "node2"] {
                 let seen = sim_node(sim, n);
                 let a = attrs(wd, &format!("redis_bootstrap.{n}"));
-                assert_eq!(a["node_addr"], seen["default_addr"], "{tf}: {a:#} vs {seen:#}");
+                assert_eq!(
+                    a["node_addr"], seen["default_addr"],
+                    "{tf}: {a:#} vs {seen:#}"
+                );
                 assert_eq!(seen["addr"], seen["default_addr"], "{tf}: {seen:#}");
             }
 

@@ -631,7 +631,9 @@ mod tests {
         sorted.sort();
         assert_ne!(listed, sorted, "listed in sorted order");
         let doc = bootstrap_json(&b, Instant::now(), PACE);
-        let addrs = doc["local_node_info"]["available_addrs"].as_array().unwrap();
+        let addrs = doc["local_node_info"]["available_addrs"]
+            .as_array()
+            .unwrap();
         assert_eq!(addrs.len(), 4);
         assert!(addrs.iter().all(|a| a["address"].is_string()
             && a["if_name"].is_string()

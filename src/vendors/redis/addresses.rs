@@ -223,7 +223,8 @@ mod tests {
 
     #[test]
     fn both_spellings_merge_without_repeats() {
-        let old = read(r#"[{"address":"10.0.0.1","format":"ipv4","if_name":"eth0","private":true}]"#);
+        let old =
+            read(r#"[{"address":"10.0.0.1","format":"ipv4","if_name":"eth0","private":true}]"#);
         let new = read(
             r#"[{"address":"10.0.0.1","format":"ipv4","if_name":"eth0","private":true},"10.0.0.3"]"#,
         );

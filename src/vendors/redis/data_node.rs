@@ -327,7 +327,9 @@ mod tests {
             ..HttpSettings::default()
         })
         .unwrap();
-        let node = RedisClient::new(http, None).node(&server.base, None).unwrap();
+        let node = RedisClient::new(http, None)
+            .node(&server.base, None)
+            .unwrap();
         (server, node)
     }
 
@@ -353,7 +355,10 @@ mod tests {
         let err = read_when_ready(&ctx(), &node, fast(), Duration::from_millis(50))
             .await
             .unwrap_err();
-        assert!(matches!(err, WaitError::Check(ApiError::Server { status: 503, .. })), "{err}");
+        assert!(
+            matches!(err, WaitError::Check(ApiError::Server { status: 503, .. })),
+            "{err}"
+        );
     }
 
     async fn node_always_503() -> (TestServer, NodeClient) {
@@ -371,9 +376,15 @@ mod tests {
         };
         assert_eq!(server.count(), 1);
         let anonymous = read_failure("https://n1:9443", false, &e);
-        assert!(anonymous.detail.contains("set username and password"), "{anonymous:?}");
+        assert!(
+            anonymous.detail.contains("set username and password"),
+            "{anonymous:?}"
+        );
         let refused = read_failure("https://n1:9443", true, &e);
-        assert!(refused.detail.contains("check username and password"), "{refused:?}");
+        assert!(
+            refused.detail.contains("check username and password"),
+            "{refused:?}"
+        );
     }
 
     #[test]
@@ -399,6 +410,13 @@ mod tests {
         assert_eq!(addrs[0].private, Some(true));
         assert_eq!(addrs[1].address.as_deref(), Some("10.0.9.9"));
         assert_eq!(addrs[1].format, None);
-        assert!(!format!("{:?}", Node { password: Some("pw".into()), ..Node::default() }).contains("pw\""));
+        assert!(!format!(
+            "{:?}",
+            Node {
+                password: Some("pw".into()),
+                ..Node::default()
+            }
+        )
+        .contains("pw\""));
     }
 }

@@ -14,8 +14,8 @@ use super::adopt::{check_configuration, Verdict};
 use super::client::{
     Action, ApiError, BootstrapInfo, Credentials, NodeClient, RedisClient, RemoveOutcome,
 };
-use super::provider::UNTRUSTED_CERTIFICATE_HINT;
 use super::model::{bootstrap_request, recover_settings, Bootstrap};
+use super::provider::UNTRUSTED_CERTIFICATE_HINT;
 use super::schema::{endpoint_problem, schema, validate_config};
 use super::start::{is_running, start_or_adopt, StartError, Started, ROUNDS, STARTUP_GRACE};
 use crate::framework::poll::{wait_until, Backoff, Misses, Poll, WaitError};
