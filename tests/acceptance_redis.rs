@@ -1032,3 +1032,187 @@ fn random_503s_and_429s_on_the_whole_api() {
         sim.clear_faults();
     });
 }
+
+// ---------------------------------------------------------------------------------------------
+// data "redis_node"
+// ---------------------------------------------------------------------------------------------
+
+/// A `data "redis_node"` block, with the admin credentials when `credentials` is set.
+fn node_data_hcl(label: &str, endpoint: &str, credentials: bool) -> String {
+    let mut s = format!(
+        "data \"redis_node\" \"{label}\" {{\n  endpoint = {}\n",
+        hcl_string(endpoint)
+    );
+    if credentials {
+        s.push_str(&format!("  username = {}\n", hcl_string(ADMIN_USER)));
+        s.push_str(&format!("  password = {}\n", hcl_string(ADMIN_PASSWORD)));
+    }
+    s.push_str("}\n");
+    s
+}
+
+/// The documented recipe: the first private IPv4 of the node's addresses, in sorted order.
+fn first_private_ipv4(label: &str) -> String {
+    format!(
+        "sort([for a in data.redis_node.{label}.available_addrs : a.address if a.private && a.format == \"ipv4\"])[0]"
+    )
+}
+
+/// `terraform output -json` parsed.
+fn outputs(wd: &Workdir) -> Value {
+    let out = wd.run(&["output", "-json", "-no-color"]);
+    out.assert_success();
+    serde_json::from_str(out.stdout.trim())
+        .unwrap_or_else(|e| panic!("output -json is not JSON ({e}):\n{}", out.describe()))
+}
+
+/// The data source on an idle node (read anonymously) reports the node's state, resources and
+/// address objects; on a cluster member it needs credentials, and says which. One Terraform
+/// version: the flow through Terraform is the next test's, on all three.
+#[test]
+fn node_data_source_reads_idle_and_member_nodes() {
+    let Some(tf) =
+        support::matrix::matrix_terraform("node_data_source_reads_idle_and_member_nodes")
+    else {
+        return;
+    };
+    let started = Instant::now();
+    let sim = Sim::start();
+    let wd = Workdir::new(&tf, &[PROVIDER]);
+    let base = redis_base(&sim);
+    let idle = format!("{base}/fresh");
+    let head = format!(
+        "{}\n{}",
+        required_providers(&["redis"]),
+        ProviderCfg::default().hcl()
+    );
+    let idle_hcl = format!(
+        "{head}\n{}\noutput \"idle\" {{\n  value     = data.redis_node.idle\n  sensitive = true\n}}\n\noutput \"pick\" {{\n  value = {}\n}}\n",
+        node_data_hcl("idle", &idle, false),
+        first_private_ipv4("idle")
+    );
+    init_with(&wd, &idle_hcl);
+    wd.apply().assert_success();
+    let out = outputs(&wd);
+    let node = &out["idle"]["value"];
+    assert_eq!(node["id"], idle.as_str(), "{tf}: {node:#}");
+    assert_eq!(node["state"], "idle", "{tf}: {node:#}");
+    assert!(node["uid"].is_null(), "{tf}: {node:#}");
+    assert!(
+        node["cores"].as_u64().is_some_and(|c| c > 0),
+        "{tf}: {node:#}"
+    );
+    assert!(
+        node["total_memory"].as_u64().is_some_and(|m| m > 0),
+        "{tf}: {node:#}"
+    );
+    assert!(node["software_version"].is_string(), "{tf}: {node:#}");
+    assert!(
+        node["persistent_storage_path"].is_string(),
+        "{tf}: {node:#}"
+    );
+    let addrs = node["available_addrs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(addrs.len() >= 3, "{tf}: {node:#}");
+    for a in &addrs {
+        assert!(
+            a["address"].is_string() && a["if_name"].is_string(),
+            "{tf}: {a}"
+        );
+        assert!(a["private"].is_boolean(), "{tf}: {a}");
+        assert!(
+            matches!(a["format"].as_str(), Some("ipv4" | "ipv6")),
+            "{tf}: {a}"
+        );
+    }
+    let default_addr = sim_node(&sim, "fresh")["default_addr"].clone();
+    assert_eq!(out["pick"]["value"], default_addr, "{tf}: {out:#}");
+    assert!(
+        requests_matching(&sim, "GET", "/fresh/v1/bootstrap")
+            .iter()
+            .all(|r| r["status"] == 200),
+        "{tf}: {:#?}",
+        sim.vendor_requests("redis")
+    );
+
+    // A cluster member answers only with credentials: without them the read fails naming both.
+    bootstrap_directly(&sim, "member", create_body(CLUSTER, "10.7.0.1"));
+    wait_for_state(&sim, "member", "completed");
+    let member = format!("{base}/member");
+    wd.write_main_tf(&format!(
+        "{head}\n{}",
+        node_data_hcl("member", &member, false)
+    ));
+    let plan = wd.plan();
+    plan.assert_error();
+    for needle in ["username", "password", "belongs to a cluster"] {
+        assert!(
+            plan.flat().contains(needle),
+            "{tf}: no {needle:?}:\n{}",
+            plan.describe()
+        );
+    }
+    wd.write_main_tf(&format!(
+        "{head}\n{}\noutput \"member\" {{\n  value = data.redis_node.member\n  sensitive = true\n}}\n",
+        node_data_hcl("member", &member, true)
+    ));
+    wd.apply().assert_success();
+    let node = &outputs(&wd)["member"]["value"];
+    assert_eq!(node["state"], "completed", "{tf}: {node:#}");
+    assert_eq!(node["uid"], "1", "{tf}: {node:#}");
+    assert!(node["end_time"].is_string(), "{tf}: {node:#}");
+    eprintln!(
+        "=== node_data_source_reads_idle_and_member_nodes: {tf}: ok in {:.1?}",
+        started.elapsed()
+    );
+}
+
+/// The module pattern: each `redis_bootstrap` takes `node_addr` from its node's
+/// `data "redis_node"` (first private IPv4 in sorted order). Create and one join, then the
+/// second plan is empty: the data sources are read again, now with credentials, and give the
+/// same addresses. Destroy removes the joined node.
+#[test]
+fn node_addr_from_the_data_source_plans_nothing_after_bootstrap() {
+    for_each_terraform(
+        "node_addr_from_the_data_source_plans_nothing_after_bootstrap",
+        |tf, sim, wd| {
+            let base = redis_base(sim);
+            let mut n1 = NodeCfg::create("node1", &base);
+            n1.extra = format!("  node_addr    = {}\n", first_private_ipv4("node1"));
+            let mut n2 = NodeCfg::join("node2", &base, "node1");
+            n2.extra = format!("  node_addr    = {}\n", first_private_ipv4("node2"));
+            let mut hcl = main_tf(&ProviderCfg::default(), &[&n1, &n2]);
+            for n in [&n1, &n2] {
+                hcl.push('\n');
+                hcl.push_str(&node_data_hcl(&n.name, &n.endpoint, true));
+            }
+            init_with(wd, &hcl);
+
+            wd.apply().assert_success();
+            assert_member(sim, tf, "node1", Some(CLUSTER));
+            assert_member(sim, tf, "node2", Some(CLUSTER));
+            for n in ["node1", "node2"] {
+                let seen = sim_node(sim, n);
+                let a = attrs(wd, &format!("redis_bootstrap.{n}"));
+                assert_eq!(
+                    a["node_addr"], seen["default_addr"],
+                    "{tf}: {a:#} vs {seen:#}"
+                );
+                assert_eq!(seen["addr"], seen["default_addr"], "{tf}: {seen:#}");
+            }
+
+            wd.plan().assert_no_changes();
+            assert!(
+                unauthorized_requests(sim).is_empty(),
+                "{tf}: {:#?}",
+                unauthorized_requests(sim)
+            );
+
+            wd.destroy().assert_success();
+            assert_member(sim, tf, "node1", Some(CLUSTER));
+            assert_member(sim, tf, "node2", None);
+        },
+    );
+}

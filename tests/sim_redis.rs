@@ -196,10 +196,30 @@ async fn bootstrap_runs_through_its_states_and_then_needs_auth() {
         .unwrap();
     assert_eq!(idle["bootstrap_status"]["state"], "idle");
     assert!(idle["local_node_info"]["uid"].is_null(), "{idle}");
-    assert!(
-        idle["local_node_info"]["available_addrs"][0].is_string(),
-        "{idle}"
-    );
+    // The vendor's shape: objects, in the node's (unsorted) order; the first private IPv4 in
+    // sorted order is the node's default address (10.0.0.1 for the first node).
+    let addrs = idle["local_node_info"]["available_addrs"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{idle}"));
+    assert!(addrs.len() >= 3, "{idle}");
+    for a in addrs {
+        assert!(a["address"].is_string(), "{a}");
+        assert!(matches!(a["format"].as_str(), Some("ipv4" | "ipv6")), "{a}");
+        assert!(a["if_name"].is_string(), "{a}");
+        assert!(a["private"].is_boolean(), "{a}");
+    }
+    assert!(addrs.iter().any(|a| a["private"] == false), "{idle}");
+    assert!(addrs.iter().any(|a| a["format"] == "ipv6"), "{idle}");
+    let listed: Vec<&str> = addrs.iter().filter_map(|a| a["address"].as_str()).collect();
+    let mut private_v4: Vec<&str> = addrs
+        .iter()
+        .filter(|a| a["private"] == true && a["format"] == "ipv4")
+        .filter_map(|a| a["address"].as_str())
+        .collect();
+    private_v4.sort();
+    assert!(private_v4.len() >= 2, "{idle}");
+    assert_eq!(private_v4[0], "10.0.0.1", "{idle}");
+    assert_ne!(listed[0], "10.0.0.1", "the list is not sorted: {idle}");
 
     let (status, _) = sim
         .bootstrap("n1", "create_cluster", create_body("c.example.com"))

@@ -237,6 +237,15 @@ fn resource_type(provider: &dyn Provider, name: &str) -> Type {
         .unwrap_or_else(|| panic!("no resource {name}"))
 }
 
+fn data_source_type(provider: &dyn Provider, name: &str) -> Type {
+    provider
+        .data_sources()
+        .into_iter()
+        .find(|d| d.type_name() == name)
+        .map(|d| d.ty().clone())
+        .unwrap_or_else(|| panic!("no data source {name}"))
+}
+
 /// A state built from an API answer must fit the schema and go over the wire.
 fn check_state<M: serde::Serialize>(model: &M, ty: &Type, what: &str) {
     let value = to_value(model, ty).unwrap_or_else(|d| panic!("{what}: state does not fit: {d:?}"));
@@ -433,17 +442,22 @@ pub fn css_responses(data: &[u8], out: &mut Features) {
     }
 }
 
-/// Redis: bootstrap status (into state), cluster, the node list and one node (into the import's
-/// recovered settings), the remove action's status, and every error status.
+/// Redis: bootstrap status (into the resource's state and the `redis_node` data source), cluster,
+/// the node list and one node (into the import's recovered settings), the remove action's
+/// status, and every error status.
 pub fn redis_responses(data: &[u8], out: &mut Features) {
     register_secret();
     use redis::client::{
         ActionStatus, BootstrapInfo, ClusterInfo, Credentials, NodeClient, NodeInfo, RedisClient,
     };
+    use redis::data_node::Node;
     use redis::model::{recover_settings, Bootstrap};
 
     static TYPE: OnceLock<Type> = OnceLock::new();
     let ty = TYPE.get_or_init(|| resource_type(&redis::RedisProvider::new(), "redis_bootstrap"));
+    static DATA_TYPE: OnceLock<Type> = OnceLock::new();
+    let data_ty =
+        DATA_TYPE.get_or_init(|| data_source_type(&redis::RedisProvider::new(), "redis_node"));
     static CLIENT: OnceLock<Option<NodeClient>> = OnceLock::new();
     let client = CLIENT.get_or_init(|| {
         let credentials = Credentials {
@@ -466,6 +480,13 @@ pub fn redis_responses(data: &[u8], out: &mut Features) {
             let mut model = Bootstrap::default();
             model.record(info);
             check_state(&model, ty, "redis bootstrap status");
+            let node = Node::from_info(Node::default(), info);
+            check_state(&node, data_ty, "redis_node");
+            let local = info.local_node_info.clone().unwrap_or_default();
+            let addresses = local.all_addresses();
+            let _ = addresses.default_address();
+            out.add(19, addresses.entries.len().min(8) as u64);
+            out.add(20, addresses.unreadable.len().min(8) as u64);
             out.add(14, shape::of_debug(info));
         }
     }

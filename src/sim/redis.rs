@@ -5,15 +5,19 @@
 //! # Nodes and base URLs
 //! Every node is its own base URL: `<sim>/redis/<node>` (`<node>` = 1–63 letters, digits, `.`,
 //! `_`, `-`). A node springs into existence, fresh and `idle`, the first time any request names
-//! it (or through `POST /_admin/redis/nodes/<node>`), so a test simply picks names. Each new node
-//! gets a default address `10.0.0.1`, `10.0.0.2`, … in order of appearance
-//! (`local_node_info.available_addrs`); a bootstrap with `node.identity.addr` uses that address
-//! instead.
+//! it (or through `POST /_admin/redis/nodes/<node>`), so a test simply picks names. The `n`-th
+//! new node (in order of appearance, from 1) reports four addresses in
+//! `local_node_info.available_addrs`, as objects `{address, format, if_name, private}` (the
+//! vendor's shape) and in this order, which is not sorted: `203.0.113.<n>` (`eth1`, public),
+//! `172.17.0.1` (`docker0`, private, the same on every node), `fd00::10:0:0:<n>` (`eth0`, ipv6,
+//! private) and `10.0.0.<n>` (`eth0`, private). Its default address, used unless a bootstrap
+//! sets `node.identity.addr`, is the first private IPv4 in string order: `10.0.0.<n>` (after
+//! 250 nodes `10.0.1.1`, …). The list does not change with bootstrap.
 //!
 //! # Endpoints (relative to a node's base URL)
 //! | request | answer |
 //! | --- | --- |
-//! | `GET /v1/bootstrap` | 200 `{"bootstrap_status": {state, start_time?, end_time?, error_code?, error_details?{message}}, "local_node_info": {uid?, software_version, cores, total_memory, persistent_storage_path, ephemeral_storage_path, available_addrs, os_version, architecture}}`; no auth while the node is not a cluster member, Basic auth (the cluster's admin credentials) once it is |
+//! | `GET /v1/bootstrap` | 200 `{"bootstrap_status": {state, start_time?, end_time?, error_code?, error_details?{message}}, "local_node_info": {uid?, software_version, cores, total_memory, persistent_storage_path, ephemeral_storage_path, available_addrs[{address, format, if_name, private}], os_version, architecture}}`; no auth while the node is not a cluster member, Basic auth (the cluster's admin credentials) once it is |
 //! | `POST /v1/bootstrap/{create_cluster\|join_cluster}` | 200 `{}` = accepted; 400 bad bootstrap object; **409** while a bootstrap runs or once the node is a member (allowed only from `idle` or `error`). No auth |
 //! | `POST /v1/bootstrap/validate/{action}` | 200 `{}` valid; 406 with a `bootstrap_status` body naming the error |
 //! | `GET /v1/cluster` | `{name, created_time, rack_aware, email_alerts}` |

@@ -81,12 +81,79 @@ pub struct Membership {
     pub removing_since: Option<Instant>,
 }
 
+/// One entry of `available_addrs`.
+#[derive(Clone, Debug)]
+pub struct Interface {
+    pub address: String,
+    pub format: &'static str,
+    pub if_name: &'static str,
+    pub private: bool,
+}
+
+impl Interface {
+    fn json(&self) -> Value {
+        json!({
+            "address": self.address,
+            "format": self.format,
+            "if_name": self.if_name,
+            "private": self.private,
+        })
+    }
+}
+
+/// The addresses of the `n`-th node (from 0): a public IPv4 on `eth1` (repeating after 250
+/// nodes), the container bridge every host has (`172.17.0.1` on `docker0`, private), a
+/// unique-local IPv6 and the node's own private IPv4 `10.0.x.y` on `eth0`. Listed in that
+/// order, which is not sorted, so that a client that takes "the first private IPv4 in sorted
+/// order" has to sort: the answer is `10.0.x.y`, the node's default address.
+fn interfaces(n: u32) -> Vec<Interface> {
+    let (high, low) = (n / 250, n % 250 + 1);
+    vec![
+        Interface {
+            address: format!("203.0.113.{low}"),
+            format: "ipv4",
+            if_name: "eth1",
+            private: false,
+        },
+        Interface {
+            address: "172.17.0.1".to_string(),
+            format: "ipv4",
+            if_name: "docker0",
+            private: true,
+        },
+        Interface {
+            address: format!("fd00::10:0:{high}:{low}"),
+            format: "ipv6",
+            if_name: "eth0",
+            private: true,
+        },
+        Interface {
+            address: format!("10.0.{high}.{low}"),
+            format: "ipv4",
+            if_name: "eth0",
+            private: true,
+        },
+    ]
+}
+
+/// The first private IPv4 in string order, as a node picks its address.
+fn default_addr(interfaces: &[Interface]) -> String {
+    interfaces
+        .iter()
+        .filter(|i| i.private && i.format == "ipv4")
+        .map(|i| i.address.clone())
+        .min()
+        .unwrap_or_default()
+}
+
 #[derive(Clone, Debug)]
 pub struct Node {
     pub name: String,
-    /// The address the node reports in `available_addrs` and uses unless bootstrapped with
-    /// `node.identity.addr`.
+    /// The address the node uses unless bootstrapped with `node.identity.addr`: the first
+    /// private IPv4 of `interfaces` in string order.
     pub default_addr: String,
+    /// What `available_addrs` reports, in this (unsorted) order.
+    pub interfaces: Vec<Interface>,
     pub outcome: Outcome,
     pub running: Option<Running>,
     pub member: Option<Membership>,
@@ -158,11 +225,13 @@ impl Nodes {
         self.nodes.entry(name.to_owned()).or_insert_with(|| {
             *handed_out += 1;
             let n = *handed_out - 1;
-            let default_addr = format!("10.0.{}.{}", n / 250, n % 250 + 1);
+            let interfaces = interfaces(n);
+            let default_addr = default_addr(&interfaces);
             tracing::info!(node = name, addr = %default_addr, "redis node created");
             Node {
                 name: name.to_owned(),
                 default_addr,
+                interfaces,
                 outcome: Outcome::idle(),
                 running: None,
                 member: None,
@@ -517,7 +586,7 @@ pub fn bootstrap_json(node: &Node, now: Instant, pace: Duration) -> Value {
         "total_memory": TOTAL_MEMORY,
         "persistent_storage_path": node.member.as_ref().map_or(DEFAULT_PERSISTENT_PATH, |m| m.persistent_path.as_str()),
         "ephemeral_storage_path": node.member.as_ref().map_or(DEFAULT_EPHEMERAL_PATH, |m| m.ephemeral_path.as_str()),
-        "available_addrs": [node.default_addr],
+        "available_addrs": node.interfaces.iter().map(Interface::json).collect::<Vec<_>>(),
         "os_version": "Ubuntu 22.04.4 LTS",
         "architecture": "x86_64",
     });
@@ -549,6 +618,34 @@ mod tests {
             &json!({"cluster": {"nodes": nodes}, "credentials": {"username": "a@b.c", "password": password}}),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn nodes_report_unsorted_addresses_whose_first_private_ipv4_is_the_default() {
+        let mut n = Nodes::default();
+        n.node_mut("a");
+        let b = n.node_mut("b").clone();
+        assert_eq!(b.default_addr, "10.0.0.2");
+        let listed: Vec<&str> = b.interfaces.iter().map(|i| i.address.as_str()).collect();
+        let mut sorted = listed.clone();
+        sorted.sort();
+        assert_ne!(listed, sorted, "listed in sorted order");
+        let doc = bootstrap_json(&b, Instant::now(), PACE);
+        let addrs = doc["local_node_info"]["available_addrs"]
+            .as_array()
+            .unwrap();
+        assert_eq!(addrs.len(), 4);
+        assert!(addrs.iter().all(|a| a["address"].is_string()
+            && a["if_name"].is_string()
+            && a["private"].is_boolean()
+            && matches!(a["format"].as_str(), Some("ipv4" | "ipv6"))));
+        let mut private_v4: Vec<&str> = addrs
+            .iter()
+            .filter(|a| a["private"] == true && a["format"] == "ipv4")
+            .filter_map(|a| a["address"].as_str())
+            .collect();
+        private_v4.sort();
+        assert_eq!(private_v4[0], b.default_addr);
     }
 
     #[test]

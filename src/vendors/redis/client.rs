@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use super::addresses::{addresses, Addresses};
 use crate::http::path::{addressable, decode_failure, segment};
 use crate::http::{lenient, HttpClient, HttpError, HttpResponse, RetryPolicy, TransportKind};
 
@@ -203,23 +204,35 @@ pub struct LocalNodeInfo {
     pub uid: Option<String>,
     #[serde(default, deserialize_with = "lenient::opt_string")]
     pub software_version: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub cores: Option<u64>,
+    /// Bytes.
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub total_memory: Option<u64>,
     #[serde(default, deserialize_with = "lenient::opt_string")]
     pub persistent_storage_path: Option<String>,
     #[serde(default, deserialize_with = "lenient::opt_string")]
     pub ephemeral_storage_path: Option<String>,
-    #[serde(default, deserialize_with = "lenient::vec_or_empty")]
-    pub available_addrs: Vec<String>,
+    #[serde(default, deserialize_with = "addresses")]
+    pub available_addrs: Addresses,
     /// The name newer versions use for `available_addrs`.
-    #[serde(default, deserialize_with = "lenient::vec_or_empty")]
-    pub available_addresses: Vec<String>,
+    #[serde(default, deserialize_with = "addresses")]
+    pub available_addresses: Addresses,
 }
 
 impl LocalNodeInfo {
+    /// Both spellings of the address list, merged (see [`super::addresses`]).
+    pub fn all_addresses(&self) -> Addresses {
+        self.available_addrs.merged(&self.available_addresses)
+    }
+
+    /// The readable addresses, in the node's order.
     pub fn addresses(&self) -> impl Iterator<Item = &str> {
         self.available_addrs
+            .entries
             .iter()
-            .chain(self.available_addresses.iter())
-            .map(String::as_str)
+            .chain(self.available_addresses.entries.iter())
+            .map(|a| a.address.as_str())
     }
 }
 

@@ -157,9 +157,9 @@ pub fn recover_settings(m: &mut Bootstrap, node: &NodeInfo, info: &BootstrapInfo
             .map(str::to_string)
     };
     let local = info.local_node_info.as_ref();
-    // A node bootstrapped without an address takes its first own one.
-    let first_own = local.and_then(|l| l.addresses().next());
-    m.node_addr = set(&node.addr, first_own);
+    // A node bootstrapped without an address takes one of its own (see `default_address`).
+    let all = local.map(|l| l.all_addresses()).unwrap_or_default();
+    m.node_addr = set(&node.addr, all.default_address());
     m.rack_id = set(&node.rack_id, None);
     m.bigstore_driver = set(&node.bigstore_driver, None);
     let external: Vec<String> = node

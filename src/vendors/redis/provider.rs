@@ -7,12 +7,19 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::client::{Credentials, RedisClient};
+use super::data_node::NodeDataSource;
 use super::resource::BootstrapResource;
+use crate::framework::data_source::AnyDataSource;
 use crate::framework::resource::AnyResource;
 use crate::framework::schema::{boolean, string, Schema};
 use crate::framework::settings::{bool_setting, string_setting, Configured};
-use crate::framework::{AttrPath, Diagnostic, Diagnostics, Provider, Typed, Value};
+use crate::framework::{AttrPath, Diagnostic, Diagnostics, Provider, Typed, TypedData, Value};
 use crate::http::{HttpClient, HttpSettings};
+
+/// What to do about a node certificate that is not trusted, for the end of a diagnostic.
+pub(crate) const UNTRUSTED_CERTIFICATE_HINT: &str = "\n\nThe node's TLS certificate is not trusted (Redis Enterprise nodes ship self-signed certificates). \
+     Set ca_cert_pem in the provider block (or REDIS_CA_CERT_PEM) to the CA that signed it, \
+     or insecure = true (REDIS_INSECURE) to skip verification.";
 
 /// Attempts per request (the shared default is 6).
 const NODE_ATTEMPTS: u32 = 10;
@@ -62,7 +69,7 @@ impl Provider for RedisProvider {
             .attr(
                 "username",
                 string().optional().describe(
-                    "Cluster administrator user, for resources without credentials of their own (after `terraform import`). Environment: REDIS_USERNAME.",
+                    "Cluster administrator user, for resources without credentials of their own (after `terraform import`) and `redis_node` data sources that set none. Environment: REDIS_USERNAME.",
                 ),
             )
             .attr(
@@ -130,5 +137,9 @@ impl Provider for RedisProvider {
 
     fn resources(&self) -> Vec<Box<dyn AnyResource>> {
         vec![Typed::boxed(BootstrapResource::new(self.client.clone()))]
+    }
+
+    fn data_sources(&self) -> Vec<Box<dyn AnyDataSource>> {
+        vec![TypedData::boxed(NodeDataSource::new(self.client.clone()))]
     }
 }

@@ -15,6 +15,7 @@ use super::client::{
     Action, ApiError, BootstrapInfo, Credentials, NodeClient, RedisClient, RemoveOutcome,
 };
 use super::model::{bootstrap_request, recover_settings, Bootstrap};
+use super::provider::UNTRUSTED_CERTIFICATE_HINT;
 use super::schema::{endpoint_problem, schema, validate_config};
 use super::start::{is_running, start_or_adopt, StartError, Started, ROUNDS, STARTUP_GRACE};
 use crate::framework::poll::{wait_until, Backoff, Misses, Poll, WaitError};
@@ -63,11 +64,7 @@ enum WaitFailed {
 fn api_failure(what: &str, endpoint: &str, e: &ApiError) -> Failure<Bootstrap> {
     let mut detail = format!("{endpoint}: {e}");
     if e.is_certificate_error() {
-        detail.push_str(
-            "\n\nThe node's TLS certificate is not trusted (Redis Enterprise nodes ship self-signed certificates). \
-             Set ca_cert_pem in the provider block (or REDIS_CA_CERT_PEM) to the CA that signed it, \
-             or insecure = true (REDIS_INSECURE) to skip verification.",
-        );
+        detail.push_str(UNTRUSTED_CERTIFICATE_HINT);
     }
     Failure::new(format!("Redis Enterprise: {what} failed"), detail)
 }
