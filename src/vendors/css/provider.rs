@@ -14,9 +14,7 @@ use crate::framework::resource::AnyResource;
 use crate::framework::schema::{boolean, string, Schema};
 use crate::framework::settings::{bool_setting, required_setting, string_setting, Configured};
 use crate::framework::validators::{matches, not_empty};
-use crate::framework::{
-    AttrPath, Diagnostic, Diagnostics, Provider, Typed, TypedData, Value,
-};
+use crate::framework::{AttrPath, Diagnostic, Diagnostics, Provider, Typed, TypedData, Value};
 use crate::http::{HttpClient, HttpSettings};
 
 /// Region names are host name labels (`cn-north-4`): they go into the default endpoints.

@@ -50,14 +50,20 @@ fn exactly_one_of_id_and_name() {
         errors(&config(&[])),
         vec![("id".to_string(), "Missing id or name".to_string())]
     );
-    let both = errors(&config(&[("id", "c-1".into()), ("name", "es-orders".into())]));
+    let both = errors(&config(&[
+        ("id", "c-1".into()),
+        ("name", "es-orders".into()),
+    ]));
     assert_eq!(both.len(), 1, "{both:?}");
     assert_eq!(both[0].0, "id");
     assert!(both[0].1.contains("conflicts with name"), "{both:?}");
     // Unknown at validate time: judged once known.
     assert_eq!(errors(&config(&[("name", Value::Unknown)])), vec![]);
     assert_eq!(
-        errors(&config(&[("id", Value::Unknown), ("name", "x-name".into())])),
+        errors(&config(&[
+            ("id", Value::Unknown),
+            ("name", "x-name".into())
+        ])),
         vec![]
     );
 }
@@ -66,7 +72,13 @@ fn exactly_one_of_id_and_name() {
 fn the_model_fits_the_schema_and_has_no_password() {
     let ds = TypedData::boxed(ClusterLookup::new(Configured::default()));
     assert_eq!(ds.check(), Vec::<String>::new());
-    let names = ds.schema().block.attributes.keys().cloned().collect::<Vec<_>>();
+    let names = ds
+        .schema()
+        .block
+        .attributes
+        .keys()
+        .cloned()
+        .collect::<Vec<_>>();
     assert!(!names.iter().any(|n| n.contains("password")), "{names:?}");
 }
 
@@ -178,7 +190,11 @@ async fn by_name_finds_the_one_match_and_reads_its_detail() {
     assert_eq!(found.volume.as_ref().map(|v| v[0].size), Some(40));
     assert_eq!(found.endpoint.as_deref(), Some("192.168.1.10:9200"));
     assert_eq!(
-        found.tags.as_ref().and_then(|t| t.get("team")).map(String::as_str),
+        found
+            .tags
+            .as_ref()
+            .and_then(|t| t.get("team"))
+            .map(String::as_str),
         Some("search")
     );
     assert_eq!(found.backup_strategy, Some(Vec::new()));
@@ -194,8 +210,12 @@ async fn by_name_finds_the_one_match_and_reads_its_detail() {
 
 #[tokio::test]
 async fn a_shared_name_lists_the_ids_and_a_missing_one_says_so() {
-    let (server, client) =
-        project(&[("c-1", "es-orders"), ("c-2", "es-logs"), ("c-3", "es-orders")]).await;
+    let (server, client) = project(&[
+        ("c-1", "es-orders"),
+        ("c-2", "es-logs"),
+        ("c-3", "es-orders"),
+    ])
+    .await;
     let lookup = ClusterLookup::new(client);
     let by_name = |name: &str| FoundCluster {
         name: Some(name.into()),
