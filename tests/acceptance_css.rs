@@ -1735,8 +1735,7 @@ fn data_source_lookup_errors() {
     let sim = Sim::start();
     let wd = Workdir::new(&tf, &[PROVIDER]);
     let provider = ProviderCfg::for_sim(&sim);
-    // CSS refuses a second cluster with a name; the admin back door renames one, as the
-    // console can.
+    // CSS refuses to create a second cluster with a name: the admin back door renames one.
     let first = create_behind_terraforms_back(&sim, "es-acc-twin");
     let second = create_behind_terraforms_back(&sim, "es-acc-twin-b");
     sim.admin_post(

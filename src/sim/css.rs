@@ -72,7 +72,7 @@
 //! | `GET /_admin/css/clusters` | `[{"id", "name", "project", "status", "actions", "instanceNum", "readyInstances", "httpsEnable", "authorityEnable", "passwordSet", "tags": {k: v}, "backup": policy}]` |
 //! | `POST /_admin/css/clusters/{id}/delete` | removes the cluster at once, behind Terraform's back (then 403 CSS.0015) → `{"deleted": id}` |
 //! | `POST /_admin/css/clusters/{id}/tags` | replaces the cluster's tags with the body's `{key: value}` object (drift) |
-//! | `POST /_admin/css/clusters/{id}/name` | `{"name": N}`: renames the cluster without the duplicate check, so two clusters may share a name (as clusters renamed in the console can) → `{"id", "name"}` |
+//! | `POST /_admin/css/clusters/{id}/name` | `{"name": N}`: renames the cluster without the duplicate check, so that two clusters share a name (what lookups by name must cope with) → `{"id", "name"}` |
 //! | `POST /_admin/css/next_create_failure` | `{"errorCode"?, "errorMsg"?}`: the next create ends in "303" with that `failedReason` (default CSS.6000 "Failed to create the cluster: insufficient resources in the availability zone.") |
 
 mod cluster;
