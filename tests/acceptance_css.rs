@@ -12,7 +12,7 @@ use std::thread;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use support::{hcl_string, required_providers, wait_until, Sim, Terraform, Workdir};
+use support::{hcl_string, required_providers, wait_until, PlanResult, Sim, Terraform, Workdir};
 
 const PROVIDER: (&str, &str) = ("css", env!("CARGO_BIN_EXE_terraform-provider-css"));
 const ADDR: &str = "css_cluster.test";
@@ -1566,4 +1566,236 @@ fn write_only_admin_password_is_refused_before_terraform_1_11() {
             assert_nothing_left(sim, tf);
         },
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// data "css_cluster"
+// ---------------------------------------------------------------------------------------------
+
+/// A configuration of data sources only: the provider block, then `body`.
+fn data_main_tf(provider: &ProviderCfg, body: &str) -> String {
+    format!(
+        "{}\n{}\n{body}",
+        required_providers(&["css"]),
+        provider.hcl()
+    )
+}
+
+fn output(wd: &Workdir, name: &str) -> Value {
+    let out = wd.run(&["output", "-json", name]);
+    out.assert_success();
+    serde_json::from_str(out.stdout.trim())
+        .unwrap_or_else(|e| panic!("output {name} is not JSON ({e}):\n{}", out.describe()))
+}
+
+/// `GET /v1.0/{project}/clusters/{id}` straight from the simulated CSS, as the API reports it.
+fn api_detail(sim: &Sim, id: &str) -> Value {
+    let token = fetch_token(sim);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let url = format!("{}/v1.0/{PROJECT}/clusters/{id}", sim.vendor_url("css"));
+    rt.block_on(async {
+        let resp = reqwest::Client::new()
+            .get(&url)
+            .header("X-Auth-Token", token)
+            .send()
+            .await
+            .expect("detail request");
+        assert!(
+            resp.status().is_success(),
+            "detail of {id}: {}",
+            resp.status()
+        );
+        resp.json().await.expect("detail answer")
+    })
+}
+
+const LOOKUPS: &str = r#"
+data "css_cluster" "by_name" {
+  name = "es-acc-data"
+}
+
+data "css_cluster" "by_id" {
+  id = "__ID__"
+}
+
+output "by_name_id" {
+  value = data.css_cluster.by_name.id
+}
+
+output "by_name" {
+  value = {
+    name         = data.css_cluster.by_name.name
+    instance_num = data.css_cluster.by_name.instance_num
+    size         = data.css_cluster.by_name.volume[0].size
+    volume_type  = data.css_cluster.by_name.volume[0].volume_type
+    endpoint     = data.css_cluster.by_name.endpoint
+    tags         = data.css_cluster.by_name.tags
+    keep_days    = data.css_cluster.by_name.backup_strategy[0].keep_days
+    nodes        = length(data.css_cluster.by_name.nodes)
+    https        = data.css_cluster.by_name.https_enabled
+  }
+}
+
+output "by_id" {
+  value = {
+    name         = data.css_cluster.by_id.name
+    instance_num = data.css_cluster.by_id.instance_num
+    size         = data.css_cluster.by_id.volume[0].size
+    volume_type  = data.css_cluster.by_id.volume[0].volume_type
+    endpoint     = data.css_cluster.by_id.endpoint
+    tags         = data.css_cluster.by_id.tags
+    keep_days    = data.css_cluster.by_id.backup_strategy[0].keep_days
+    nodes        = length(data.css_cluster.by_id.nodes)
+    https        = data.css_cluster.by_id.https_enabled
+  }
+}
+"#;
+
+/// One configuration creates a cluster; another (as a second team would) reads it by name and
+/// by id: both report what the simulator holds, the admin password stays out of that state, and
+/// a second plan of the reader changes nothing.
+#[test]
+fn data_source_reads_a_cluster_by_name_and_by_id() {
+    for_each_terraform(
+        "data_source_reads_a_cluster_by_name_and_by_id",
+        |tf, sim, wd| {
+            let provider = ProviderCfg::for_sim(sim);
+            init_with(
+                wd,
+                &main_tf(&provider, Some(&ClusterCfg::full("es-acc-data"))),
+            );
+            wd.apply().assert_success();
+            let id = state_id(wd);
+
+            let reader = Workdir::new(tf, &[PROVIDER]);
+            init_with(
+                &reader,
+                &data_main_tf(&provider, &LOOKUPS.replace("__ID__", &id)),
+            );
+            reader.apply().assert_success();
+
+            let detail = api_detail(sim, &id);
+            let held =
+                cluster(sim, &id).unwrap_or_else(|| panic!("{tf}: {id} not in the simulator"));
+            let first_node = &detail["instances"][0];
+            let want = json!({
+                "name": detail["name"],
+                "instance_num": held["instanceNum"],
+                "size": first_node["volume"]["size"],
+                "volume_type": first_node["volume"]["type"],
+                "endpoint": detail["endpoint"],
+                "tags": held["tags"],
+                "keep_days": held["backup"]["keepday"],
+                "nodes": detail["instances"].as_array().map(Vec::len),
+                "https": detail["httpsEnable"],
+            });
+            assert_eq!(
+                want,
+                json!({
+                    "name": "es-acc-data", "instance_num": 2, "size": 40, "volume_type": "HIGH",
+                    "endpoint": want["endpoint"], "tags": {"team": "search", "env": "test"},
+                    "keep_days": 7, "nodes": 2, "https": true,
+                }),
+                "{tf}: the simulator does not hold what the configuration asked for"
+            );
+            assert!(
+                want["endpoint"]
+                    .as_str()
+                    .is_some_and(|e| e.ends_with(":9200")),
+                "{tf}: {want}"
+            );
+            assert_eq!(output(&reader, "by_name_id"), json!(id), "{tf}");
+            assert_eq!(output(&reader, "by_name"), want, "{tf}: by name");
+            assert_eq!(output(&reader, "by_id"), want, "{tf}: by id");
+
+            let state = raw_file(&reader, "terraform.tfstate");
+            assert!(
+                !state.contains(ADMIN_PASSWORD),
+                "{tf}: the reader's state holds the admin password"
+            );
+            reader.plan().assert_no_changes();
+
+            wd.destroy().assert_success();
+            assert_nothing_left(sim, tf);
+        },
+    );
+}
+
+/// The lookup's narrow failures, on one Terraform: a name two clusters share lists both ids, an
+/// unknown name or id says so on its attribute, and neither or both of `id` and `name` fail the
+/// plan on the attribute without a request.
+#[test]
+fn data_source_lookup_errors() {
+    let Some(tf) = support::matrix::matrix_terraform("data_source_lookup_errors") else {
+        return;
+    };
+    let sim = Sim::start();
+    let wd = Workdir::new(&tf, &[PROVIDER]);
+    let provider = ProviderCfg::for_sim(&sim);
+    // CSS refuses to create a second cluster with a name: the admin back door renames one.
+    let first = create_behind_terraforms_back(&sim, "es-acc-twin");
+    let second = create_behind_terraforms_back(&sim, "es-acc-twin-b");
+    sim.admin_post(
+        &format!("/_admin/css/clusters/{second}/name"),
+        Some(json!({"name": "es-acc-twin"})),
+    );
+    init_with(&wd, &data_main_tf(&provider, ""));
+
+    let plan_fails = |body: &str, needles: &[&str]| -> PlanResult {
+        wd.write_main_tf(&data_main_tf(&provider, body));
+        let plan = wd.plan();
+        plan.assert_error();
+        let flat = plan.flat();
+        for needle in needles {
+            assert!(
+                flat.contains(needle),
+                "{tf}: {needle:?} missing:\n{}",
+                plan.describe()
+            );
+        }
+        plan
+    };
+
+    plan_fails(
+        "data \"css_cluster\" \"x\" {\n  name = \"es-acc-twin\"\n}\n",
+        &[
+            "Several CSS clusters have this name",
+            &format!("named \"es-acc-twin\": {first}, {second}"),
+            // On the attribute.
+            "name = \"es-acc-twin\"",
+        ],
+    );
+    plan_fails(
+        "data \"css_cluster\" \"x\" {\n  name = \"es-acc-nobody\"\n}\n",
+        &[
+            "No CSS cluster named \"es-acc-nobody\"",
+            "name = \"es-acc-nobody\"",
+        ],
+    );
+    plan_fails(
+        "data \"css_cluster\" \"x\" {\n  id = \"no-such-cluster\"\n}\n",
+        &[
+            "No CSS cluster with id \"no-such-cluster\"",
+            "id = \"no-such-cluster\"",
+        ],
+    );
+
+    for (body, needles) in [
+        (
+            "data \"css_cluster\" \"x\" {}\n".to_string(),
+            vec!["Missing id or name"],
+        ),
+        (
+            format!("data \"css_cluster\" \"x\" {{\n  id   = \"{first}\"\n  name = \"es-acc-twin\"\n}}\n"),
+            vec!["id conflicts with name", "Set id or name, not both"],
+        ),
+    ] {
+        sim.clear_requests();
+        plan_fails(&body, &needles);
+        let sent = sim.requests();
+        assert_eq!(sent["total"], 0, "{tf}: an invalid lookup sent requests: {sent:#}");
+    }
 }

@@ -825,6 +825,34 @@ async fn admin_failure_delete_and_tags() {
 }
 
 #[tokio::test]
+async fn admin_rename_lets_two_clusters_share_a_name() {
+    let sim = start();
+    let token = sim.token().await;
+    let first = sim.create(&token, &cluster_body("es-shared")).await;
+    let second = sim.create(&token, &cluster_body("es-other")).await;
+    let answer = sim
+        .admin(
+            Method::POST,
+            &format!("/css/clusters/{second}/name"),
+            Some(json!({"name": "es-shared"})),
+        )
+        .await;
+    assert_eq!(answer, json!({"id": second, "name": "es-shared"}));
+    let list = sim
+        .call(sim.css(Method::GET, "/clusters?offset=1&limit=10", &token))
+        .await;
+    let ids: Vec<&str> = list.body["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "es-shared")
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [first.as_str(), second.as_str()]);
+    assert_eq!(sim.get(&token, &second).await.body["name"], "es-shared");
+}
+
+#[tokio::test]
 async fn faults_and_the_request_log_cover_both_apis() {
     let sim = start();
     sim.admin(

@@ -72,6 +72,7 @@
 //! | `GET /_admin/css/clusters` | `[{"id", "name", "project", "status", "actions", "instanceNum", "readyInstances", "httpsEnable", "authorityEnable", "passwordSet", "tags": {k: v}, "backup": policy}]` |
 //! | `POST /_admin/css/clusters/{id}/delete` | removes the cluster at once, behind Terraform's back (then 403 CSS.0015) → `{"deleted": id}` |
 //! | `POST /_admin/css/clusters/{id}/tags` | replaces the cluster's tags with the body's `{key: value}` object (drift) |
+//! | `POST /_admin/css/clusters/{id}/name` | `{"name": N}`: renames the cluster without the duplicate check, so that two clusters share a name (what lookups by name must cope with) → `{"id", "name"}` |
 //! | `POST /_admin/css/next_create_failure` | `{"errorCode"?, "errorMsg"?}`: the next create ends in "303" with that `failedReason` (default CSS.6000 "Failed to create the cluster: insufficient resources in the availability zone.") |
 
 mod cluster;
@@ -236,6 +237,7 @@ pub fn admin_routes() -> Router<Shared> {
         .route("/clusters", get(admin_list))
         .route("/clusters/{id}/delete", post(admin_delete))
         .route("/clusters/{id}/tags", post(admin_set_tags))
+        .route("/clusters/{id}/name", post(admin_rename))
         .route("/next_create_failure", post(admin_next_failure))
 }
 
@@ -694,6 +696,35 @@ async fn admin_set_tags(
             Some(c) => {
                 c.tags = tags;
                 Json(json!({"id": id, "tags": c.tags_json()})).into_response()
+            }
+            None => json_error(
+                StatusCode::NOT_FOUND,
+                json_message(&format!("cluster {id} not found")),
+            ),
+        }
+    })
+}
+
+async fn admin_rename(
+    AxState(shared): AxState<Shared>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let body = match parse_json_body(&body, |_, m| json_message(m)) {
+        Ok(v) => v,
+        Err(resp) => return resp,
+    };
+    let Some(name) = body["name"].as_str().filter(|n| !n.is_empty()) else {
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            json_message("body must be {\"name\": \"...\"}"),
+        );
+    };
+    with_state(&shared, |state, _, _| {
+        match state.clusters.iter_mut().find(|c| c.id == id) {
+            Some(c) => {
+                c.spec.name = name.to_owned();
+                Json(json!({"id": id, "name": c.spec.name})).into_response()
             }
             None => json_error(
                 StatusCode::NOT_FOUND,

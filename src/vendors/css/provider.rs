@@ -6,13 +6,15 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::client::CssClient;
+use super::data_cluster::ClusterLookup;
 use super::resource::ClusterResource;
 use super::token::{PasswordLogin, Secret, TokenSource};
+use crate::framework::data_source::AnyDataSource;
 use crate::framework::resource::AnyResource;
 use crate::framework::schema::{boolean, string, Schema};
 use crate::framework::settings::{bool_setting, required_setting, string_setting, Configured};
 use crate::framework::validators::{matches, not_empty};
-use crate::framework::{AttrPath, Diagnostic, Diagnostics, Provider, Typed, Value};
+use crate::framework::{AttrPath, Diagnostic, Diagnostics, Provider, Typed, TypedData, Value};
 use crate::http::{HttpClient, HttpSettings};
 
 /// Region names are host name labels (`cn-north-4`): they go into the default endpoints.
@@ -274,6 +276,10 @@ impl Provider for CssProvider {
 
     fn resources(&self) -> Vec<Box<dyn AnyResource>> {
         vec![Typed::boxed(ClusterResource::new(self.client.clone()))]
+    }
+
+    fn data_sources(&self) -> Vec<Box<dyn AnyDataSource>> {
+        vec![TypedData::boxed(ClusterLookup::new(self.client.clone()))]
     }
 }
 

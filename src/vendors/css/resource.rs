@@ -11,6 +11,7 @@ use super::client::{
     ApiError, ClusterDetail, ClusterList, CreateCluster, CssClient, DeleteOutcome,
 };
 use super::model::Cluster;
+use super::refresh::refresh;
 use super::schema;
 use super::token::{redact, Secret};
 use crate::framework::poll::{wait_until, Backoff, Misses, Poll, WaitError};
@@ -219,38 +220,6 @@ impl ClusterResource {
         .await
     }
 
-    /// The cluster as the API reports it now, snapshot policy included, on top of `base`.
-    async fn refresh(
-        &self,
-        ctx: &Ctx,
-        client: &CssClient,
-        id: &str,
-        mut base: Cluster,
-    ) -> Result<Option<Cluster>, ApiError> {
-        let Some(mut detail) = client.get_cluster(id, ctx.cancel_token()).await? else {
-            return Ok(None);
-        };
-        if detail.tags.is_none() {
-            // Not in this API version's detail: ask the tags endpoint, best effort.
-            match client.get_tags(id, ctx.cancel_token()).await {
-                Ok(tags) => detail.tags = tags,
-                Err(e) if e.is_cancelled() => return Err(e),
-                Err(e) => tracing::warn!(error = %e, "could not read the tags"),
-            }
-        }
-        base.apply_detail(&detail);
-        match client.get_snapshot_policy(id, ctx.cancel_token()).await {
-            Ok(policy) => base.apply_policy(policy.as_ref()),
-            Err(e) if e.is_cancelled() => return Err(e),
-            // The policy is a side table: failing to read it must not block every refresh.
-            Err(e) => ctx.warn(
-                "Could not read the snapshot policy",
-                format!("backup_strategy of cluster {id} keeps its previous value in state: {e}"),
-            ),
-        }
-        Ok(Some(base))
-    }
-
     async fn update_tags(
         &self,
         ctx: &Ctx,
@@ -323,7 +292,7 @@ impl Resource for ClusterResource {
             return Ok(None);
         };
         let secret = state.admin_password.clone();
-        self.refresh(ctx, client, &id, state)
+        refresh(ctx, client, &id, state)
             .await
             .map_err(|e| failure("reading the cluster", e, secret.as_deref()))
     }
@@ -417,7 +386,7 @@ impl Resource for ClusterResource {
 
         let mut state = plan.clone();
         state.id = Some(id.clone());
-        match self.refresh(ctx, client, &id, state.clone()).await {
+        match refresh(ctx, client, &id, state.clone()).await {
             Ok(Some(read)) => state = read,
             // Gone right after an update: the next refresh drops it from state.
             Ok(None) => {}

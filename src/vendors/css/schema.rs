@@ -17,7 +17,7 @@ pub const DEFAULT_PREFIX: &str = "snapshot";
 pub const DEFAULT_KEEP_DAYS: i64 = 7;
 const HOUR: Duration = Duration::from_secs(3600);
 
-fn node_type() -> Type {
+pub fn node_type() -> Type {
     Type::object(
         [
             "id",
