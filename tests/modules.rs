@@ -282,11 +282,39 @@ output "addrs" {{ value = module.redis.node_addrs }}
 output "uids" {{ value = module.redis.node_uids }}
 "#
         );
-        apply_plan_destroy(wd, &hcl, |out| {
-            assert_eq!(out["create_node"], "a", "{out:#}");
-            assert_eq!(out["addrs"]["c"], "10.0.9.33", "{out:#}");
-            assert_eq!(out["uids"].as_object().map(|m| m.len()), Some(3), "{out:#}");
-        });
+        wd.write_main_tf(&hcl);
+        wd.init().assert_success();
+        wd.apply().assert_success();
+        let out = outputs(wd);
+        assert_eq!(out["create_node"], "a", "{out:#}");
+        assert_eq!(out["addrs"]["c"], "10.0.9.33", "{out:#}");
+        let members = sim.admin_get("/_admin/redis/nodes");
+        for (key, node) in [("a", "node1"), ("b", "node2")] {
+            let reported = members
+                .as_array()
+                .and_then(|m| m.iter().find(|m| m["name"] == node))
+                .unwrap_or_else(|| panic!("no node {node}: {members:#}"));
+            assert_eq!(out["addrs"][key], reported["addr"], "{members:#}");
+            assert!(
+                reported["addr"]
+                    .as_str()
+                    .is_some_and(|a| a.starts_with("10.")),
+                "the first private IPv4 in sorted order: {members:#}"
+            );
+        }
+        assert_eq!(out["uids"].as_object().map(|m| m.len()), Some(3), "{out:#}");
+        // The nodes now list their addresses the other way round: nothing may change.
+        for node in ["node1", "node2", "node3"] {
+            sim.admin_post(&format!("/_admin/redis/nodes/{node}/reverse_addrs"), None);
+        }
+        wd.plan().assert_no_changes();
+        wd.destroy().assert_success();
+        let left = sim.admin_get("/_admin/redis/clusters");
+        let members = left.to_string();
+        assert!(
+            !members.contains("node2") && !members.contains("node3"),
+            "destroy left joined nodes in the cluster: {left:#}"
+        );
     });
 }
 

@@ -56,6 +56,7 @@
 //! | `POST /nodes/{name}` | creates the node if needed → its admin object |
 //! | `POST /nodes/{name}/remove` | takes the node out of its cluster at once (behind Terraform's back) and resets it; 404 if it is no member |
 //! | `POST /nodes/{name}/next_bootstrap_error` `{"error_code", "message"?}` | the node's next bootstrap ends in `error` with that code (one of the documented codes) |
+//! | `POST /nodes/{name}/reverse_addrs` | reverses the order of the node's `available_addrs` (its default address stays) → `{node, available_addrs: [address, …]}` |
 //! | `GET /clusters` | `[{name, created_time, username, nodes: [{name, uid, addr}]}]` |
 //! | `GET /tls` | `{"url", "ca_cert_pem"}` of the simulator's HTTPS listener (`--tls-listen`); 404 without one |
 
@@ -207,6 +208,7 @@ pub fn admin_routes() -> Router<Shared> {
         .route("/nodes/{name}", post(admin_create_node))
         .route("/nodes/{name}/remove", post(admin_remove_node))
         .route("/nodes/{name}/next_bootstrap_error", post(admin_next_error))
+        .route("/nodes/{name}/reverse_addrs", post(admin_reverse_addrs))
         .route("/clusters", get(admin_clusters))
         .route("/tls", get(admin_tls))
 }
@@ -569,6 +571,23 @@ async fn admin_remove_node(AxState(shared): AxState<Shared>, Path(name): Path<St
                 &format!("node {name:?} is not a member of any cluster"),
             ),
         }
+    })
+}
+
+/// Real nodes list their interfaces in whatever order the OS gives: reversing the list lets a
+/// test show that nothing depends on that order.
+async fn admin_reverse_addrs(
+    AxState(shared): AxState<Shared>,
+    Path(name): Path<String>,
+) -> Response {
+    if !valid_node_name(&name) {
+        return no_such_node(&name);
+    }
+    with_nodes(&shared, |nodes, _, _| {
+        let node = nodes.node_mut(&name);
+        node.interfaces.reverse();
+        let order: Vec<&str> = node.interfaces.iter().map(|i| i.address.as_str()).collect();
+        Json(json!({ "node": name, "available_addrs": order })).into_response()
     })
 }
 

@@ -1,6 +1,7 @@
 variable "admin_password" {
-  type      = string
-  sensitive = true
+  type = string
+  # On Terraform 0.14 and newer, add `sensitive = true` (0.13 does not know it); the
+  # provider marks `password` sensitive either way, so plans never show it.
 }
 
 # The node's own view of itself: read anonymously while the node is idle, with

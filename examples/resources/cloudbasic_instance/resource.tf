@@ -5,7 +5,8 @@
 variable "console_password" {
   description = "Password of the first administrator of both instances"
   type        = string
-  sensitive   = true
+  # On Terraform 0.14 and newer, add `sensitive = true` (0.13 does not know it); the
+  # provider marks `password` sensitive either way, so plans never show it.
 }
 
 # ActivateInstance needs no signature: this provider block has no key pair.
