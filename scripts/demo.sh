@@ -66,8 +66,8 @@ export TF_VAR_cloudbasic_local_endpoint="$sim_url/cloudbasic" \
 export TF_VAR_redis_nodes_url="$sim_url/redis"
 cd "$work"
 
-echo "==> terraform init (modules only: dev_overrides serves the providers)"
-"$tf" init -input=false >/dev/null
+echo "==> terraform get (the modules; dev_overrides serves the providers, so no init)"
+"$tf" get >/dev/null
 echo "==> terraform apply"
 "$tf" apply -auto-approve -input=false
 echo "==> the CloudBasic HA pair, activated and clustered by that one apply"

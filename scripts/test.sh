@@ -28,4 +28,27 @@ fi
 status=0
 cargo test --no-fail-fast --doc || status=$?
 cargo test --no-fail-fast --lib --bins --tests --examples || status=$?
+
+# The quick start as a user runs it (scripts/demo.sh): its one apply must activate both
+# CloudBasic instances and cluster them, next to everything else, and its second plan is clean.
+echo "== scripts/demo.sh"
+demo_log=target/demo.log
+if bash scripts/demo.sh >"${demo_log}" 2>&1; then
+    apply=$(sed 's/\x1b\[[0-9;]*m//g' "${demo_log}" | sed -n '/^==> terraform apply$/,/^Apply complete!/p')
+    for want in 'module.ha_pair.cloudbasic_instance.local: Creation complete' \
+        'module.ha_pair.cloudbasic_instance.remote: Creation complete' \
+        'module.ha_pair.cloudbasic_cluster.this: Creation complete' \
+        'Apply complete! Resources: 8 added'; do
+        if ! grep -qF "${want}" <<<"${apply}"; then
+            echo "demo: the apply output lacks \"${want}\" (see ${demo_log})"
+            status=1
+        fi
+    done
+    grep -F 'ha_pair' <<<"${apply}" | grep -F 'Creation complete' || true
+    echo "demo: passed (log in ${demo_log})"
+else
+    echo "demo: scripts/demo.sh failed; its output:"
+    cat "${demo_log}"
+    status=1
+fi
 exit "${status}"
