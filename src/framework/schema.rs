@@ -388,6 +388,21 @@ pub struct Block {
 }
 
 impl Block {
+    /// An object of this block's attributes, all null but `pairs`: a configuration as a unit
+    /// test writes it.
+    #[cfg(test)]
+    pub fn object_with(&self, pairs: &[(&str, Value)]) -> Value {
+        let mut fields: BTreeMap<String, Value> = self
+            .attributes
+            .keys()
+            .map(|k| (k.clone(), Value::Null))
+            .collect();
+        for (k, v) in pairs {
+            fields.insert(k.to_string(), v.clone());
+        }
+        Value::Object(fields)
+    }
+
     pub fn new(description: &str) -> Self {
         Block {
             description: description.to_string(),

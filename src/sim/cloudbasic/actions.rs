@@ -30,7 +30,12 @@ fn is_host(text: &str) -> bool {
             .is_some_and(|l| l.chars().any(|c| !c.is_ascii_digit()))
 }
 
-fn required<'a>(fields: &'a Fields, name: &str, problems: &mut Vec<String>) -> Option<&'a str> {
+/// A present, non-empty scalar, or a problem on `name`.
+pub(super) fn required<'a>(
+    fields: &'a Fields,
+    name: &str,
+    problems: &mut Vec<String>,
+) -> Option<&'a str> {
     match fields.get(name).map(str::trim) {
         Some(v) if !v.is_empty() && fields.is_scalar(name) => Some(v),
         Some(_) => {

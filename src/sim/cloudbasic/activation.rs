@@ -4,26 +4,12 @@
 
 use axum::http::StatusCode;
 
+use super::actions::required;
 use super::wire::{Fields, Format};
 use super::{Activation, Outcome, State};
 
 /// Where the answer points for the licence terms (the vendor returns such a URL).
 const EULA_URL: &str = "https://cloudbasic.net/eula";
-
-/// A present, non-empty scalar, or a problem on `name`.
-fn required<'a>(fields: &'a Fields, name: &str, problems: &mut Vec<String>) -> Option<&'a str> {
-    match fields.get(name).map(str::trim) {
-        Some(v) if !v.is_empty() && fields.is_scalar(name) => Some(v),
-        Some(_) => {
-            problems.push(format!("{{{name}}}:Invalid value for {name}"));
-            None
-        }
-        None => {
-            problems.push(format!("{{{name}}}:{name} is required"));
-            None
-        }
-    }
-}
 
 /// `true`/`false` in any case (JSON booleans arrive as text); absent is `None`.
 fn flag(fields: &Fields, name: &str, problems: &mut Vec<String>) -> Option<bool> {

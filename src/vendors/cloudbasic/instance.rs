@@ -384,16 +384,7 @@ mod tests {
         r#"{"errors":["{InstanceId}:Instance i-0abc is already activated"],"requestId":4}"#;
 
     fn object(pairs: &[(&str, Value)]) -> Value {
-        let mut fields: BTreeMap<String, Value> = schema()
-            .block
-            .attributes
-            .keys()
-            .map(|k| (k.clone(), Value::Null))
-            .collect();
-        for (k, v) in pairs {
-            fields.insert(k.to_string(), v.clone());
-        }
-        Value::Object(fields)
+        schema().block.object_with(pairs)
     }
 
     fn config() -> Value {

@@ -190,17 +190,7 @@ mod tests {
     use super::*;
 
     fn config(pairs: &[(&str, Value)]) -> Value {
-        let schema = CloudBasicProvider::new().schema();
-        let mut fields: std::collections::BTreeMap<String, Value> = schema
-            .block
-            .attributes
-            .keys()
-            .map(|k| (k.clone(), Value::Null))
-            .collect();
-        for (k, v) in pairs {
-            fields.insert(k.to_string(), v.clone());
-        }
-        Value::Object(fields)
+        CloudBasicProvider::new().schema().block.object_with(pairs)
     }
 
     // Environment variables are process-wide, so every case that depends on them runs in this
