@@ -13,6 +13,7 @@ pub use codec_error::{CodecError, Path, PathStep};
 pub use types::Type;
 pub use value::{Number, Value};
 
+pub mod configure;
 pub mod context;
 pub mod data_source;
 pub mod diagnostics;
@@ -28,6 +29,7 @@ pub mod settings;
 pub mod validators;
 pub mod write_only;
 
+pub use configure::ConfigureContext;
 pub use context::Ctx;
 pub use data_source::{DataSource, TypedData};
 pub use diagnostics::{AttrPath, Diagnostic, Diagnostics};

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::configure::ConfigureContext;
 use super::context::Ctx;
 use super::data_source::AnyDataSource;
 use super::diagnostics::{Diagnostic, Diagnostics};
@@ -118,7 +119,8 @@ pub trait Provider: Send + Sync + 'static {
     fn schema(&self) -> Schema;
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
     /// Called once per process with the fully known provider block; builds the API client.
-    async fn configure(&self, config: &Value) -> Diagnostics;
+    /// Start its HTTP settings from `ctx.http_settings()`: that carries the user agent.
+    async fn configure(&self, config: &Value, ctx: &ConfigureContext) -> Diagnostics;
     fn resources(&self) -> Vec<Box<dyn AnyResource>>;
     fn data_sources(&self) -> Vec<Box<dyn AnyDataSource>> {
         Vec::new()

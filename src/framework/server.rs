@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use tokio_util::sync::CancellationToken;
 
+use super::configure::ConfigureContext;
 use super::context::Ctx;
 use super::data_source::AnyDataSource;
 use super::diagnostics::{Diagnostic, Diagnostics};
@@ -156,10 +157,12 @@ impl Server {
 
     /// A provider block with unknown values (credentials from a resource not created yet) is
     /// accepted: planning needs no API. The operations that do fail, naming what is unknown.
-    pub async fn configure(&self, config: &Value) -> Diagnostics {
+    /// `terraform_version` is the ConfigureProvider request's (empty when not announced).
+    pub async fn configure(&self, config: &Value, terraform_version: &str) -> Diagnostics {
         register_secrets(&self.provider_schema, [config]);
         if config.is_wholly_known() {
-            return self.provider.configure(config).await;
+            let ctx = ConfigureContext::new(self.provider.type_name(), terraform_version);
+            return self.provider.configure(config, &ctx).await;
         }
         let unknown: Vec<String> = config
             .entries()

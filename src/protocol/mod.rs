@@ -14,4 +14,6 @@ mod wire;
 
 pub use serve::serve_provider;
 #[cfg(test)]
+mod configure_tests;
+#[cfg(test)]
 mod write_only_tests;

@@ -163,7 +163,7 @@ macro_rules! provider_service {
                 let req = req.into_inner();
                 let diags = match conv::decode(req.config.as_ref(), self.server.provider_type(), "provider configuration") {
                     Err(d) => d,
-                    Ok(config) => self.server.configure(&config).await,
+                    Ok(config) => self.server.configure(&config, &req.terraform_version).await,
                 };
                 Ok(Response::new(pb::$configure::Response { diagnostics: conv::diagnostics(diags) }))
             }

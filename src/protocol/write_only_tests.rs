@@ -88,7 +88,7 @@ impl Provider for TestProvider {
     fn schema(&self) -> Schema {
         Schema::new("p")
     }
-    async fn configure(&self, _: &Value) -> Diagnostics {
+    async fn configure(&self, _: &Value, _: &crate::framework::ConfigureContext) -> Diagnostics {
         Diagnostics::new()
     }
     fn resources(&self) -> Vec<Box<dyn crate::framework::resource::AnyResource>> {

@@ -19,7 +19,9 @@ use crate::framework::resource::AnyResource;
 use crate::framework::schema::{boolean, string, Schema};
 use crate::framework::settings::{bool_setting, required_setting, string_setting, Configured};
 use crate::framework::validators::{not_empty, one_of, Check};
-use crate::framework::{AttrPath, Diagnostic, Diagnostics, Provider, Typed, Value};
+use crate::framework::{
+    AttrPath, ConfigureContext, Diagnostic, Diagnostics, Provider, Typed, Value,
+};
 use crate::http::{HttpClient, HttpSettings};
 
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -94,7 +96,7 @@ impl Provider for CloudBasicProvider {
             )
     }
 
-    async fn configure(&self, config: &Value) -> Diagnostics {
+    async fn configure(&self, config: &Value, ctx: &ConfigureContext) -> Diagnostics {
         let mut diags = Diagnostics::new();
         let endpoint = required_setting(config, "endpoint", "CLOUDBASIC_ENDPOINT");
         // Not needed to activate an instance: checked by the first signed call.
@@ -155,10 +157,8 @@ impl Provider for CloudBasicProvider {
         }
         let settings = HttpSettings {
             base_url: endpoint,
-            user_agent: concat!("terraform-provider-cloudbasic/", env!("CARGO_PKG_VERSION"))
-                .to_string(),
             insecure,
-            ..HttpSettings::default()
+            ..ctx.http_settings()
         };
         match HttpClient::new(settings) {
             Ok(http) => self.client.set(CloudBasicClient::new(
@@ -189,6 +189,10 @@ impl Provider for CloudBasicProvider {
 mod tests {
     use super::*;
 
+    fn terraform() -> ConfigureContext {
+        ConfigureContext::new("cloudbasic", "1.11.4")
+    }
+
     fn config(pairs: &[(&str, Value)]) -> Value {
         CloudBasicProvider::new().schema().block.object_with(pairs)
     }
@@ -205,7 +209,7 @@ mod tests {
             std::env::remove_var(var);
         }
         let p = CloudBasicProvider::new();
-        let diags = p.configure(&config(&[])).await;
+        let diags = p.configure(&config(&[]), &terraform()).await;
         let texts: Vec<String> = diags
             .iter()
             .map(|d| format!("{} {}", d.summary, d.detail))
@@ -219,7 +223,10 @@ mod tests {
         // No key pair at all: configured (activation needs none); signed calls will refuse.
         let p = CloudBasicProvider::new();
         let diags = p
-            .configure(&config(&[("endpoint", "http://127.0.0.1:1".into())]))
+            .configure(
+                &config(&[("endpoint", "http://127.0.0.1:1".into())]),
+                &terraform(),
+            )
             .await;
         assert!(diags.is_empty(), "{diags:?}");
         assert_eq!(p.client.get().unwrap().endpoint(), "http://127.0.0.1:1");
@@ -227,11 +234,14 @@ mod tests {
         std::env::set_var("CLOUDBASIC_SECRET_KEY", "from-env");
         let p = CloudBasicProvider::new();
         let diags = p
-            .configure(&config(&[
-                ("endpoint", "http://127.0.0.1:1/cloudbasic".into()),
-                ("access_key", "AK".into()),
-                ("payload_format", "xml".into()),
-            ]))
+            .configure(
+                &config(&[
+                    ("endpoint", "http://127.0.0.1:1/cloudbasic".into()),
+                    ("access_key", "AK".into()),
+                    ("payload_format", "xml".into()),
+                ]),
+                &terraform(),
+            )
             .await;
         std::env::remove_var("CLOUDBASIC_SECRET_KEY");
         assert!(diags.is_empty(), "{diags:?}");
@@ -241,11 +251,14 @@ mod tests {
 
         let p = CloudBasicProvider::new();
         let diags = p
-            .configure(&config(&[
-                ("endpoint", "10.0.0.5:82".into()),
-                ("access_key", "AK".into()),
-                ("secret_key", "SK".into()),
-            ]))
+            .configure(
+                &config(&[
+                    ("endpoint", "10.0.0.5:82".into()),
+                    ("access_key", "AK".into()),
+                    ("secret_key", "SK".into()),
+                ]),
+                &terraform(),
+            )
             .await;
         assert_eq!(diags.0.len(), 1, "{diags:?}");
         assert_eq!(diags.0[0].path, Some(AttrPath::root("endpoint")));

@@ -14,7 +14,9 @@ use crate::framework::resource::AnyResource;
 use crate::framework::schema::{boolean, string, Schema};
 use crate::framework::settings::{bool_setting, required_setting, string_setting, Configured};
 use crate::framework::validators::{matches, not_empty};
-use crate::framework::{AttrPath, Diagnostic, Diagnostics, Provider, Typed, TypedData, Value};
+use crate::framework::{
+    AttrPath, ConfigureContext, Diagnostic, Diagnostics, Provider, Typed, TypedData, Value,
+};
 use crate::http::{HttpClient, HttpSettings};
 
 /// Region names are host name labels (`cn-north-4`): they go into the default endpoints.
@@ -186,7 +188,7 @@ impl Provider for CssProvider {
             )
     }
 
-    async fn configure(&self, config: &Value) -> Diagnostics {
+    async fn configure(&self, config: &Value, ctx: &ConfigureContext) -> Diagnostics {
         let mut diags = Diagnostics::new();
         let region = string_setting(config, "region", Some("CSS_REGION"));
         if let Some(r) = &region {
@@ -229,9 +231,8 @@ impl Provider for CssProvider {
             };
         let settings = HttpSettings {
             base_url: css_url,
-            user_agent: concat!("terraform-provider-css/", env!("CARGO_PKG_VERSION")).to_string(),
             insecure,
-            ..HttpSettings::default()
+            ..ctx.http_settings()
         };
         let http = match HttpClient::new(settings) {
             Ok(http) => http,
@@ -291,6 +292,10 @@ fn regex_is_region(text: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn terraform() -> ConfigureContext {
+        ConfigureContext::new("css", "1.11.4")
+    }
+
     fn config(pairs: &[(&str, &str)]) -> Value {
         let mut all: Vec<(String, Value)> = [
             "region",
@@ -323,11 +328,14 @@ mod tests {
         }
         let p = CssProvider::new();
         let diags = p
-            .configure(&config(&[
-                ("project_id", "p"),
-                ("region", "cn-north-4"),
-                ("user_name", "u"),
-            ]))
+            .configure(
+                &config(&[
+                    ("project_id", "p"),
+                    ("region", "cn-north-4"),
+                    ("user_name", "u"),
+                ]),
+                &terraform(),
+            )
             .await;
         assert_eq!(diags.0.len(), 1, "{diags:?}");
         let d = &diags.0[0];
@@ -347,17 +355,23 @@ mod tests {
         }
         let p = CssProvider::new();
         let diags = p
-            .configure(&config(&[
-                ("project_id", "p"),
-                ("auth_token", "t"),
-                ("endpoint", "http://127.0.0.1:9/css"),
-            ]))
+            .configure(
+                &config(&[
+                    ("project_id", "p"),
+                    ("auth_token", "t"),
+                    ("endpoint", "http://127.0.0.1:9/css"),
+                ]),
+                &terraform(),
+            )
             .await;
         assert!(diags.0.is_empty(), "{diags:?}");
 
         let p = CssProvider::new();
         let diags = p
-            .configure(&config(&[("project_id", "p"), ("auth_token", "t")]))
+            .configure(
+                &config(&[("project_id", "p"), ("auth_token", "t")]),
+                &terraform(),
+            )
             .await;
         assert_eq!(diags.0.len(), 1, "{diags:?}");
         assert!(diags.0[0].detail.contains("CSS_ENDPOINT"));

@@ -12,7 +12,9 @@ use crate::framework::resource::AnyResource;
 use crate::framework::schema::{boolean, string, Schema};
 use crate::framework::settings::{bool_setting, required_setting, string_setting, Configured};
 use crate::framework::validators::{duration, not_empty};
-use crate::framework::{AttrPath, Diagnostic, Diagnostics, Provider, Typed, TypedData, Value};
+use crate::framework::{
+    AttrPath, ConfigureContext, Diagnostic, Diagnostics, Provider, Typed, TypedData, Value,
+};
 use crate::http::{HttpClient, HttpSettings};
 
 pub const DEFAULT_API: &str = "https://api.instaclustr.com";
@@ -72,7 +74,7 @@ impl Provider for InstaclustrProvider {
             )
     }
 
-    async fn configure(&self, config: &Value) -> Diagnostics {
+    async fn configure(&self, config: &Value, ctx: &ConfigureContext) -> Diagnostics {
         let mut diags = Diagnostics::new();
         let username = required_setting(config, "username", "IC_USERNAME");
         let api_key = required_setting(config, "api_key", "IC_API_KEY");
@@ -116,10 +118,8 @@ impl Provider for InstaclustrProvider {
         self.duplicate_names.set(duplicates);
         let settings = HttpSettings {
             base_url,
-            user_agent: concat!("terraform-provider-instaclustr/", env!("CARGO_PKG_VERSION"))
-                .to_string(),
             request_interval: interval,
-            ..HttpSettings::default()
+            ..ctx.http_settings()
         };
         match HttpClient::new(settings) {
             Ok(http) => self

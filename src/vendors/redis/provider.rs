@@ -13,7 +13,9 @@ use crate::framework::data_source::AnyDataSource;
 use crate::framework::resource::AnyResource;
 use crate::framework::schema::{boolean, string, Schema};
 use crate::framework::settings::{bool_setting, string_setting, Configured};
-use crate::framework::{AttrPath, Diagnostic, Diagnostics, Provider, Typed, TypedData, Value};
+use crate::framework::{
+    AttrPath, ConfigureContext, Diagnostic, Diagnostics, Provider, Typed, TypedData, Value,
+};
 use crate::http::{HttpClient, HttpSettings};
 
 /// What to do about a node certificate that is not trusted, for the end of a diagnostic.
@@ -93,7 +95,7 @@ impl Provider for RedisProvider {
             )
     }
 
-    async fn configure(&self, config: &Value) -> Diagnostics {
+    async fn configure(&self, config: &Value, ctx: &ConfigureContext) -> Diagnostics {
         let mut diags = Diagnostics::new();
         let credentials = provider_credentials(config).map_err(|d| diags.push(d)).ok();
         let insecure = bool_setting(config, "insecure", "REDIS_INSECURE")
@@ -115,7 +117,6 @@ impl Provider for RedisProvider {
         let settings = HttpSettings {
             // Every resource names its own node; see `RedisClient::node`.
             base_url: String::new(),
-            user_agent: concat!("terraform-provider-redis/", env!("CARGO_PKG_VERSION")).to_string(),
             insecure,
             ca_cert_pem,
             // A node answers 503 while its services start and has no rate limit to respect:
@@ -123,7 +124,7 @@ impl Provider for RedisProvider {
             // a 429's Retry-After is honoured all the same).
             max_attempts: NODE_ATTEMPTS,
             retry_cap: NODE_RETRY_CAP,
-            ..HttpSettings::default()
+            ..ctx.http_settings()
         };
         match HttpClient::new(settings) {
             Ok(http) => self.client.set(RedisClient::new(http, credentials)),
