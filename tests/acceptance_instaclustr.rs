@@ -14,6 +14,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use support::{
     hcl_string, required_providers, wait_until, Sim, Terraform, Workdir, IC_KEY, IC_USER,
+    PROVIDER_VERSION,
 };
 
 const PROVIDER: (&str, &str) = (
@@ -279,16 +280,18 @@ fn harness_init_installs_provider_from_mirror() {
         wd.write_main_tf(&required_providers(&["instaclustr"]));
         let out = wd.init();
         out.assert_success();
-        out.assert_contains("clusterform/instaclustr v0.1.0");
-        let installed = if tf.is_pre_1_0() {
-            ".terraform/plugins/registry.terraform.io/clusterform/instaclustr/0.1.0/linux_amd64"
+        out.assert_contains(&format!("clusterform/instaclustr v{PROVIDER_VERSION}"));
+        let tree = if tf.is_pre_1_0() {
+            "plugins"
         } else {
-            ".terraform/providers/registry.terraform.io/clusterform/instaclustr/0.1.0/linux_amd64"
+            "providers"
         };
         let bin = wd
             .path()
-            .join(installed)
-            .join("terraform-provider-instaclustr_v0.1.0");
+            .join(format!(
+                ".terraform/{tree}/registry.terraform.io/clusterform/instaclustr/{PROVIDER_VERSION}/linux_amd64"
+            ))
+            .join(format!("terraform-provider-instaclustr_v{PROVIDER_VERSION}"));
         assert!(
             bin.exists(),
             "{tf}: {} not installed:\n{}",

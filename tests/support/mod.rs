@@ -35,8 +35,8 @@ use serde_json::{json, Value};
 pub mod fleet;
 pub mod matrix;
 
-/// The provider version every test installs into the mirror.
-pub const PROVIDER_VERSION: &str = "0.1.0";
+/// The provider version every test installs into the mirror: the crate's, as a release would.
+pub const PROVIDER_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The registry namespace of the source addresses (`clusterform/<type>`).
 pub const PROVIDER_NAMESPACE: &str = "clusterform";
 
@@ -827,7 +827,7 @@ static WORKDIR_SEQ: AtomicUsize = AtomicUsize::new(0);
 /// A Terraform working directory with its own provider mirror and CLI config:
 /// ```text
 /// <dir>/cli.tfrc                      TF_CLI_CONFIG_FILE
-/// <dir>/mirror/registry.terraform.io/clusterform/<type>/0.1.0/linux_amd64/terraform-provider-<type>_v0.1.0
+/// <dir>/mirror/registry.terraform.io/clusterform/<type>/<version>/linux_amd64/terraform-provider-<type>_v<version>
 /// <dir>/work/main.tf                  the configuration; terraform runs here
 /// <dir>/work/terraform.tfstate
 /// <dir>/terraform.log                 with CLUSTERFORM_TF_LOG
