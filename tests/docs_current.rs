@@ -8,8 +8,9 @@
 //!
 //! with `{{include "..."}}` lines in the templates replaced by the files under `examples/`, and
 //! compares the result with the committed pages. A difference fails the test; with
-//! `UPDATE_DOCS=1` in the environment the pages are rewritten instead. `docs/index.md` is
-//! hand-written and only checked for links that lead nowhere.
+//! `UPDATE_DOCS=1` in the environment the pages are rewritten instead. `docs/index.md` and
+//! `docs/guides/*.md` are hand-written: checked for the registry front matter, for links that
+//! lead nowhere, and (the guides) for a link from `docs/index.md`.
 
 use std::path::{Path, PathBuf};
 
@@ -22,14 +23,15 @@ use clusterform::vendors::redis::RedisProvider;
 
 const UPDATE_HINT: &str = "run `UPDATE_DOCS=1 cargo test --test docs_current` and review the diff";
 
-/// Every provider whose pages live in `docs/`. A new vendor adds one line here, a template per
-/// page in `docs/templates/`, and examples in `examples/`.
-fn providers() -> Vec<Box<dyn Provider>> {
+/// Every provider whose pages live in `docs/`, with the product its resource and data source
+/// pages are grouped under (front matter `subcategory`; provider pages have none). A new vendor
+/// adds one line here, a template per page in `docs/templates/`, and examples in `examples/`.
+fn providers() -> Vec<(Box<dyn Provider>, &'static str)> {
     vec![
-        Box::new(InstaclustrProvider::new()),
-        Box::new(CloudBasicProvider::new()),
-        Box::new(CssProvider::new()),
-        Box::new(RedisProvider::new()),
+        (Box::new(InstaclustrProvider::new()), "Instaclustr"),
+        (Box::new(CloudBasicProvider::new()), "CloudBasic"),
+        (Box::new(CssProvider::new()), "Cloud Search Service"),
+        (Box::new(RedisProvider::new()), "Redis Enterprise"),
     ]
 }
 
@@ -57,7 +59,7 @@ fn template(name: &str) -> String {
 
 fn pages() -> Vec<Page> {
     let mut pages = Vec::new();
-    for provider in providers() {
+    for (provider, subcategory) in providers() {
         let name = provider.type_name();
         pages.push(Page {
             path: Path::new("docs/providers").join(format!("{name}.md")),
@@ -72,7 +74,7 @@ fn pages() -> Vec<Page> {
             let ty = resource.type_name();
             pages.push(Page {
                 path: Path::new("docs/resources").join(format!("{ty}.md")),
-                text: docs::resource_doc(ty, resource.schema(), &template(ty)),
+                text: docs::resource_doc(ty, subcategory, resource.schema(), &template(ty)),
             });
         }
         for data_source in provider.data_sources() {
@@ -81,6 +83,7 @@ fn pages() -> Vec<Page> {
                 path: Path::new("docs/data-sources").join(format!("{ty}.md")),
                 text: docs::data_source_doc(
                     ty,
+                    subcategory,
                     data_source.schema(),
                     &template(&format!("data_{ty}")),
                 ),
@@ -166,7 +169,7 @@ fn no_orphan_pages() {
 #[test]
 fn examples_exist_for_every_page() {
     let mut missing = Vec::new();
-    for provider in providers() {
+    for (provider, _) in providers() {
         let name = provider.type_name();
         let mut wanted = vec![format!("examples/provider/{name}/provider.tf")];
         for r in provider.resources() {
@@ -192,6 +195,7 @@ fn relative_links_resolve() {
         PathBuf::from("docs/index.md"),
         std::fs::read_to_string(root().join("docs/index.md")).expect("docs/index.md"),
     )];
+    texts.extend(guides().into_iter().map(|g| (g.path, g.text)));
     texts.extend(generated.iter().map(|p| (p.path.clone(), p.text.clone())));
     let mut broken = Vec::new();
     for (rel, text) in &texts {
@@ -249,4 +253,161 @@ fn markdown_links(text: &str) -> Vec<&str> {
         }
     }
     out
+}
+
+/// The hand-written guides, `docs/guides/*.md`, in name order.
+fn guides() -> Vec<Page> {
+    let dir = root().join("docs/guides");
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".md"))
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|name| {
+            let path = Path::new("docs/guides").join(name);
+            let text = std::fs::read_to_string(root().join(&path)).unwrap();
+            Page { path, text }
+        })
+        .collect()
+}
+
+/// The `key: value` pairs of a page's YAML front matter (`---` lines around it at the top);
+/// a block scalar (`description: |-` and indented lines) is joined into one line. None when
+/// the page has no front matter.
+fn front_matter(text: &str) -> Option<Vec<(String, String)>> {
+    let body = text.strip_prefix("---\n")?;
+    let end = body.find("\n---\n")?;
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for line in body[..end].lines() {
+        if let Some(continued) = line.strip_prefix("  ") {
+            if let Some((_, value)) = pairs.last_mut() {
+                if !value.is_empty() {
+                    value.push(' ');
+                }
+                value.push_str(continued.trim());
+            }
+            continue;
+        }
+        let (key, value) = line.split_once(':')?;
+        let value = value.trim();
+        let value = if value == "|-" || value == "|" {
+            String::new()
+        } else {
+            serde_json::from_str::<String>(value).unwrap_or_else(|_| value.to_string())
+        };
+        pairs.push((key.trim().to_string(), value));
+    }
+    Some(pairs)
+}
+
+/// What is wrong with a page's front matter: `keys` must be present, each with the value given
+/// (`None`: any non-empty value).
+fn front_matter_problems(page: &Page, keys: &[(&str, Option<&str>)]) -> Vec<String> {
+    let Some(pairs) = front_matter(&page.text) else {
+        return vec![format!(
+            "{}: no front matter (a `---` block with {})",
+            page.path.display(),
+            keys.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
+        )];
+    };
+    let mut problems = Vec::new();
+    for (key, wanted) in keys {
+        let value = pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str());
+        match (value, wanted) {
+            (None, _) => problems.push(format!("{}: no `{key}`", page.path.display())),
+            (Some(""), None) => problems.push(format!("{}: empty `{key}`", page.path.display())),
+            (Some(v), Some(w)) if v != *w => problems.push(format!(
+                "{}: `{key}` is {v:?}, want {w:?}",
+                page.path.display()
+            )),
+            _ => {}
+        }
+    }
+    problems
+}
+
+/// Every page carries the registry front matter: the generated ones `page_title`, `subcategory`
+/// (the product; none on provider pages) and `description`; the overview `page_title` and
+/// `description`; every guide the same with `subcategory: "Guides"`.
+#[test]
+fn every_page_has_front_matter() {
+    let mut problems = Vec::new();
+    for (provider, subcategory) in providers() {
+        let provider_page =
+            Path::new("docs/providers").join(format!("{}.md", provider.type_name()));
+        for page in pages() {
+            let owned = page.path == provider_page
+                || provider.resources().iter().any(|r| {
+                    page.path == Path::new("docs/resources").join(format!("{}.md", r.type_name()))
+                })
+                || provider.data_sources().iter().any(|d| {
+                    page.path
+                        == Path::new("docs/data-sources").join(format!("{}.md", d.type_name()))
+                });
+            if !owned {
+                continue;
+            }
+            let group = if page.path == provider_page {
+                ""
+            } else {
+                subcategory
+            };
+            problems.extend(front_matter_problems(
+                &page,
+                &[
+                    ("page_title", None),
+                    ("subcategory", Some(group)),
+                    ("description", None),
+                ],
+            ));
+        }
+    }
+    let index = Page {
+        path: PathBuf::from("docs/index.md"),
+        text: std::fs::read_to_string(root().join("docs/index.md")).expect("docs/index.md"),
+    };
+    problems.extend(front_matter_problems(
+        &index,
+        &[("page_title", None), ("description", None)],
+    ));
+    for guide in guides() {
+        problems.extend(front_matter_problems(
+            &guide,
+            &[
+                ("page_title", None),
+                ("subcategory", Some("Guides")),
+                ("description", None),
+            ],
+        ));
+    }
+    assert!(
+        problems.is_empty(),
+        "front matter:\n  {}",
+        problems.join("\n  ")
+    );
+}
+
+/// A guide nobody links to is a guide nobody finds: `docs/index.md` links every one.
+#[test]
+fn every_guide_is_linked_from_the_index() {
+    let index = std::fs::read_to_string(root().join("docs/index.md")).expect("docs/index.md");
+    let linked: Vec<PathBuf> = markdown_links(&index)
+        .into_iter()
+        .map(|t| normalize(&Path::new("docs").join(t.split('#').next().unwrap())))
+        .collect();
+    let unlinked: Vec<String> = guides()
+        .into_iter()
+        .filter(|g| !linked.contains(&g.path))
+        .map(|g| g.path.display().to_string())
+        .collect();
+    assert!(
+        unlinked.is_empty(),
+        "guides not linked from docs/index.md (add them to its \"Guides\" section): {unlinked:?}"
+    );
 }

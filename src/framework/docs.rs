@@ -35,7 +35,8 @@ Do not edit by hand: change the schema or the template, then run \
 /// The page for `provider "<name>"`: title, description, the hand-written `extra` (example
 /// provider block, environment variables) and the provider block's arguments.
 ///
-/// `description` overrides the schema's own description when not empty.
+/// `description` overrides the schema's own description when not empty. The page has no
+/// subcategory: it is the provider's index, which the registry does not group.
 pub fn provider_doc(name: &str, description: &str, schema: &Schema, extra: &str) -> String {
     let description = if description.trim().is_empty() {
         schema.block.description.as_str()
@@ -43,7 +44,7 @@ pub fn provider_doc(name: &str, description: &str, schema: &Schema, extra: &str)
         description
     };
     let mut out = String::new();
-    front_matter(&mut out, &format!("{name} Provider"), description);
+    front_matter(&mut out, &format!("{name} Provider"), "", description);
     let _ = writeln!(out, "# {name} Provider\n");
     paragraph(&mut out, description);
     let reference = reference(schema);
@@ -52,20 +53,28 @@ pub fn provider_doc(name: &str, description: &str, schema: &Schema, extra: &str)
 }
 
 /// The page for one resource type: title, description, the hand-written `extra` and the
-/// generated reference of its schema.
-pub fn resource_doc(type_name: &str, schema: &Schema, extra: &str) -> String {
-    type_doc(type_name, "Resource", schema, extra)
+/// generated reference of its schema. `subcategory` is the heading the registry lists the page
+/// under (the product's name, e.g. "Cloud Search Service").
+pub fn resource_doc(type_name: &str, subcategory: &str, schema: &Schema, extra: &str) -> String {
+    type_doc(type_name, "Resource", subcategory, schema, extra)
 }
 
 /// The page for one data source: as [`resource_doc`], titled as a data source.
-pub fn data_source_doc(type_name: &str, schema: &Schema, extra: &str) -> String {
-    type_doc(type_name, "Data Source", schema, extra)
+pub fn data_source_doc(type_name: &str, subcategory: &str, schema: &Schema, extra: &str) -> String {
+    type_doc(type_name, "Data Source", subcategory, schema, extra)
 }
 
-fn type_doc(type_name: &str, kind: &str, schema: &Schema, extra: &str) -> String {
+fn type_doc(
+    type_name: &str,
+    kind: &str,
+    subcategory: &str,
+    schema: &Schema,
+    extra: &str,
+) -> String {
     let description = schema.block.description.as_str();
     let mut out = String::new();
-    front_matter(&mut out, &format!("{type_name} {kind}"), description);
+    let title = format!("{type_name} {kind}");
+    front_matter(&mut out, &title, subcategory, description);
     let _ = writeln!(out, "# {type_name} ({kind})\n");
     paragraph(&mut out, description);
     let reference = reference(schema);
@@ -126,10 +135,12 @@ fn include_target(line: &str) -> Option<Result<&str, ()>> {
 // Page frame
 // ---------------------------------------------------------------------------------------------
 
-fn front_matter(out: &mut String, title: &str, description: &str) {
+/// The registry's front matter: `page_title`, `subcategory` (navigation group; empty for none),
+/// and a one-sentence `description` for listings and search.
+fn front_matter(out: &mut String, title: &str, subcategory: &str, description: &str) {
     out.push_str("---\n");
     let _ = writeln!(out, "page_title: {}", yaml_string(title));
-    out.push_str("subcategory: \"\"\n");
+    let _ = writeln!(out, "subcategory: {}", yaml_string(subcategory));
     out.push_str("description: |-\n");
     let first = first_sentence(description);
     if first.is_empty() {
@@ -761,11 +772,12 @@ mod tests {
     fn resource_page_lists_everything_in_its_place() {
         let doc = resource_doc(
             "x_thing",
+            "X Cloud",
             &sample(),
             "## Example Usage\n\nhere\n\n{{schema}}\n\n## Import\n\nthere\n",
         );
         assert!(
-            doc.starts_with("---\npage_title: \"x_thing Resource\"\n"),
+            doc.starts_with("---\npage_title: \"x_thing Resource\"\nsubcategory: \"X Cloud\"\n"),
             "{doc}"
         );
         assert!(doc.contains("description: |-\n  A thing.\n---"), "{doc}");
@@ -803,6 +815,7 @@ mod tests {
             doc,
             resource_doc(
                 "x_thing",
+                "X Cloud",
                 &sample(),
                 "## Example Usage\n\nhere\n\n{{schema}}\n\n## Import\n\nthere\n"
             )
@@ -822,7 +835,7 @@ mod tests {
                     .describe("The key"),
             )
             .attr("key_wo_version", number().optional().version_of("key_wo"));
-        let doc = resource_doc("x_thing", &schema, "");
+        let doc = resource_doc("x_thing", "", &schema, "");
         assert!(
             doc.contains(
                 "- `key_wo` (String, Sensitive, Write-only) The key. Write-only: never stored in \
@@ -841,8 +854,18 @@ mod tests {
     }
 
     #[test]
+    fn data_source_page_is_titled_and_grouped() {
+        let doc = data_source_doc("x_thing", "X Cloud", &sample(), "");
+        assert!(
+            doc.starts_with("---\npage_title: \"x_thing Data Source\"\nsubcategory: \"X Cloud\"\n"),
+            "{doc}"
+        );
+        assert!(doc.contains("# x_thing (Data Source)\n"));
+    }
+
+    #[test]
     fn template_without_marker_follows_the_reference() {
-        let doc = resource_doc("x_thing", &sample(), "## Notes\n\ntext\n");
+        let doc = resource_doc("x_thing", "", &sample(), "## Notes\n\ntext\n");
         assert!(doc.find("## Argument Reference").unwrap() < doc.find("## Notes").unwrap());
     }
 
@@ -852,6 +875,7 @@ mod tests {
             .attr("token", string().optional().sensitive().describe("Token"));
         let doc = provider_doc("x", "Talks to X.", &schema, "{{schema}}\n");
         assert!(doc.contains("# x Provider\n\nTalks to X.\n"));
+        assert!(doc.contains("\nsubcategory: \"\"\n"), "{doc}");
         assert!(doc.contains("- `token` (String, Sensitive) Token.\n"));
         assert!(!doc.contains("## Attribute Reference"));
     }
