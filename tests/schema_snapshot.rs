@@ -13,6 +13,7 @@
 
 mod support;
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
@@ -93,7 +94,9 @@ fn provider_schemas_match_the_snapshots() {
         .into_iter()
         .find(|t| t.version == SNAPSHOT_TERRAFORM)
     else {
-        eprintln!(
+        // Straight to stderr: libtest would swallow an `eprintln!` of a passing test.
+        let _ = writeln!(
+            std::io::stderr(),
             "SKIP: provider_schemas_match_the_snapshots: terraform {SNAPSHOT_TERRAFORM} not available \
              (run scripts/install-terraform.sh, or include it in CLUSTERFORM_TF_VERSIONS)"
         );

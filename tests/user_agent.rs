@@ -10,6 +10,7 @@
 mod support;
 
 use std::collections::BTreeSet;
+use std::io::Write as _;
 use std::sync::{Arc, Mutex};
 
 use support::fleet::{self, Kind};
@@ -221,7 +222,9 @@ fn terraform_0_13_5_announces_its_version_too() {
         .into_iter()
         .find(|t| t.version == "0.13.5")
     else {
-        eprintln!(
+        // Straight to stderr: libtest would swallow an `eprintln!` of a passing test.
+        let _ = writeln!(
+            std::io::stderr(),
             "SKIP: terraform_0_13_5_announces_its_version_too: terraform 0.13.5 not available"
         );
         return;
