@@ -58,7 +58,8 @@ pub const DEFAULT_DOMAIN: &str = "demo-domain";
 pub const DEFAULT_USER: &str = "demo";
 pub const DEFAULT_PASSWORD: &str = "demo-password";
 pub const DEFAULT_PROJECT: &str = "demo-project";
-const PROJECT_NAME: &str = "demo-region";
+/// The project's name, which is also the account's region (`CSS_REGION`).
+pub const PROJECT_NAME: &str = "demo-region";
 const DEFAULT_TTL: Duration = Duration::from_secs(24 * 3600);
 /// Expired tokens are forgotten after this long (they would answer 401 either way).
 const FORGET_AFTER: Duration = Duration::from_secs(3600);

@@ -1,7 +1,7 @@
 //! `clusterform-sim`: a simulator of the vendor cluster APIs, used by the demo and the tests.
 //!
-//! Each vendor API is a sibling module (today only [`instaclustr`]) written from the vendor's
-//! documentation alone. It deliberately shares no types with `crate::vendors` or `crate::http`:
+//! Each vendor API is a sibling module ([`instaclustr`], [`css`] with [`iam`], [`cloudbasic`],
+//! [`redis`]) written from the vendor's documentation alone. It deliberately shares no types with `crate::vendors` or `crate::http`:
 //! if the provider and the simulator read a field name differently, a test must fail instead of
 //! both sides agreeing on the same mistake.
 //!
@@ -27,6 +27,7 @@ pub mod css;
 pub mod faults;
 pub mod iam;
 pub mod instaclustr;
+pub mod provider_config;
 pub mod redis;
 pub mod tls;
 
