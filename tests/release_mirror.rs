@@ -398,6 +398,73 @@ fn has_network_mirror(tf: &Terraform) -> bool {
     tf.version_tuple() >= (0, 13, 2)
 }
 
+/// A work dir whose CLI config installs clusterform providers from `server` only, trusting its CA.
+fn network_mirror_workdir(tf: &Terraform, server: &StaticHttps) -> Workdir {
+    let mut wd = Workdir::new(tf, &[]);
+    let ca = wd.root().join("mirror-ca.pem");
+    fs::write(&ca, server.ca_pem()).unwrap();
+    wd.write_cli_config(&format!(
+        "provider_installation {{\n  network_mirror {{\n    url     = {url}\n    include = [\"registry.terraform.io/{PROVIDER_NAMESPACE}/*\"]\n  }}\n}}\n",
+        url = hcl_string(&server.url())
+    ));
+    // Go's TLS stack (Terraform's) reads the trusted roots from here on Linux.
+    wd.set_env("SSL_CERT_FILE", &ca.display().to_string());
+    wd
+}
+
+/// A one-provider network mirror holding the released instaclustr zip, but whose
+/// `<version>.json` lists only `hashes`.
+fn mirror_with_hashes(rel: &Release, name: &str, hashes: &[String]) -> PathBuf {
+    let root = scratch(name);
+    let src = rel
+        .dir
+        .join("mirror/registry.terraform.io")
+        .join(PROVIDER_NAMESPACE)
+        .join("instaclustr");
+    let dir = root
+        .join("registry.terraform.io")
+        .join(PROVIDER_NAMESPACE)
+        .join("instaclustr");
+    fs::create_dir_all(&dir).unwrap();
+    let zip = format!("terraform-provider-instaclustr_{VERSION}_{PLATFORM}.zip");
+    fs::copy(src.join("index.json"), dir.join("index.json")).unwrap();
+    fs::copy(src.join(&zip), dir.join(&zip)).unwrap();
+    let archives = serde_json::json!({"archives": {PLATFORM: {"url": zip, "hashes": hashes}}});
+    fs::write(dir.join(format!("{VERSION}.json")), archives.to_string()).unwrap();
+    root
+}
+
+/// The `hashes` the released `<version>.json` publishes for instaclustr: `(h1, zh)`.
+fn published_hashes(rel: &Release) -> (String, String) {
+    let path = rel
+        .dir
+        .join("mirror/registry.terraform.io")
+        .join(PROVIDER_NAMESPACE)
+        .join(format!("instaclustr/{VERSION}.json"));
+    let archives: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    let hashes: Vec<String> = archives["archives"][PLATFORM]["hashes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}: no hashes", path.display()))
+        .iter()
+        .filter_map(|h| h.as_str().map(str::to_owned))
+        .collect();
+    let find = |scheme: &str| {
+        hashes
+            .iter()
+            .find(|h| h.starts_with(scheme))
+            .cloned()
+            .unwrap_or_else(|| panic!("{}: no {scheme} hash in {hashes:?}", path.display()))
+    };
+    (find("h1:"), find("zh:"))
+}
+
+/// The mirror as `scripts/release.sh` writes it installs the provider, and an apply against the
+/// simulator works. Terraform 1.x checks the archive against the `zh:` hash: a mirror that lists
+/// only the published `zh:` installs, one that lists only a wrong `zh:` is refused; 0.13 knows
+/// only `h1:` and refuses a mirror without it, which is why the release lists both. Terraform 1.x locks
+/// the `h1:` hash of what it unpacked, which is the `h1:` the mirror published; it copies a
+/// mirror's own hashes (such as `zh:`) into the lock file only from a signed registry answer,
+/// which a network mirror never gives.
 #[test]
 fn network_mirror_over_https_installs_the_provider_and_applies() {
     let versions = support::terraform_versions();
@@ -406,9 +473,20 @@ fn network_mirror_over_https_installs_the_provider_and_applies() {
         return;
     }
     let rel = release();
-    let server = StaticHttps::serve(&rel.dir.join("mirror"));
     let zip = format!("terraform-provider-instaclustr_{VERSION}_{PLATFORM}.zip");
-    let published_zh = format!("zh:{}", sha256_hex(&rel.dir.join(&zip)));
+    let (published_h1, published_zh) = published_hashes(rel);
+    assert_eq!(published_zh, format!("zh:{}", sha256_hex(&rel.dir.join(&zip))));
+    let server = StaticHttps::serve(&rel.dir.join("mirror"));
+    let zh_only = StaticHttps::serve(&mirror_with_hashes(
+        rel,
+        "mirror-zh-only",
+        std::slice::from_ref(&published_zh),
+    ));
+    let wrong_zh = StaticHttps::serve(&mirror_with_hashes(
+        rel,
+        "mirror-wrong-zh",
+        &[format!("zh:{}", "0".repeat(64))],
+    ));
 
     for tf in &versions {
         if !has_network_mirror(tf) {
@@ -418,14 +496,7 @@ fn network_mirror_over_https_installs_the_provider_and_applies() {
         eprintln!("=== network mirror: {tf}");
         let started = Instant::now();
         let sim = Sim::start();
-        let mut wd = Workdir::new(tf, &[]);
-        let ca = wd.root().join("mirror-ca.pem");
-        fs::write(&ca, server.ca_pem()).unwrap();
-        wd.write_cli_config(&format!(
-            "provider_installation {{\n  network_mirror {{\n    url     = {url}\n    include = [\"registry.terraform.io/{PROVIDER_NAMESPACE}/*\"]\n  }}\n}}\n",
-            url = hcl_string(&server.url())
-        ));
-        wd.set_env("SSL_CERT_FILE", &ca.display().to_string());
+        let wd = network_mirror_workdir(tf, &server);
         wd.write_main_tf(&instaclustr_config(&sim));
         let served_before = server.served().len();
 
@@ -444,14 +515,13 @@ fn network_mirror_over_https_installs_the_provider_and_applies() {
                 "{tf}: init did not fetch {want} from the mirror; it fetched {fetched_paths:?}"
             );
         }
-
         if tf.version_tuple() >= (0, 14, 0) {
             let hashes = locked_hashes(&wd);
-            assert!(
-                hashes.contains(&published_zh),
-                "{tf}: .terraform.lock.hcl does not record the published {published_zh}: {hashes:?}"
+            assert_eq!(
+                hashes,
+                vec![published_h1.clone()],
+                "{tf}: .terraform.lock.hcl does not lock the published {published_h1}"
             );
-            eprintln!("{tf}: lock file hashes {hashes:?}");
         }
 
         wd.apply()
@@ -464,6 +534,34 @@ fn network_mirror_over_https_installs_the_provider_and_applies() {
         assert!(
             sim.instaclustr_cluster(&id).is_some(),
             "{tf}: the simulator has no cluster {id}"
+        );
+
+        let only_zh = network_mirror_workdir(tf, &zh_only);
+        only_zh.write_main_tf(&required_instaclustr());
+        if tf.version_tuple() >= (0, 14, 0) {
+            only_zh.init().assert_success();
+        } else {
+            // 0.13 checks only `h1:` hashes, which is why the release publishes both.
+            only_zh
+                .init()
+                .assert_failure()
+                .assert_contains("does not support any of the checksum formats");
+            eprintln!("{tf}: a mirror listing only zh: is refused (0.13 checks h1: only)");
+        }
+        let wrong = network_mirror_workdir(tf, &wrong_zh);
+        wrong.write_main_tf(&required_instaclustr());
+        let refused = wrong.init();
+        refused.assert_failure();
+        eprintln!(
+            "{tf}: a mirror listing only a wrong zh: hash is refused: {}",
+            refused
+                .flat()
+                .split("Error: ")
+                .nth(1)
+                .unwrap_or("(no error text)")
+                .chars()
+                .take(200)
+                .collect::<String>()
         );
         eprintln!(
             "=== network mirror: {tf}: ok in {:.1?} (fetched {fetched_paths:?})",
