@@ -24,7 +24,16 @@ const TYPES: &[&str] = &["instaclustr", "css", "cloudbasic", "redis"];
 const HOSTS: &[&str] = &["registry.terraform.io", "registry.opentofu.org"];
 /// The version scripts/release.sh reads from Cargo.toml.
 const VERSION: &str = env!("CARGO_PKG_VERSION");
-const PLATFORM: &str = "linux_amd64";
+/// Terraform's name for this machine's platform, as scripts/release-common.sh works it out.
+const PLATFORM: &str = if cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+    "linux_amd64"
+} else if cfg!(all(target_os = "linux", target_arch = "aarch64")) {
+    "linux_arm64"
+} else if cfg!(all(target_os = "macos", target_arch = "aarch64")) {
+    "darwin_arm64"
+} else {
+    "darwin_amd64"
+};
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -280,7 +289,9 @@ fn release_artifacts_have_the_registry_layout_and_a_verified_signature() {
                     sums.display()
                 );
                 // A changed SHA256SUMS no longer verifies.
-                let tampered = rel.dir.with_file_name(format!("{prefix}_SHA256SUMS.tampered"));
+                let tampered = rel
+                    .dir
+                    .with_file_name(format!("{prefix}_SHA256SUMS.tampered"));
                 fs::write(&tampered, sums_text.replace(' ', "\t")).unwrap();
                 assert!(
                     !gpgv(keyring, &sig, &tampered),
@@ -292,7 +303,12 @@ fn release_artifacts_have_the_registry_layout_and_a_verified_signature() {
         }
 
         for host in HOSTS {
-            let dir = rel.dir.join("mirror").join(host).join(PROVIDER_NAMESPACE).join(ty);
+            let dir = rel
+                .dir
+                .join("mirror")
+                .join(host)
+                .join(PROVIDER_NAMESPACE)
+                .join(ty);
             let index: serde_json::Value =
                 serde_json::from_slice(&fs::read(dir.join("index.json")).unwrap()).unwrap();
             assert_eq!(index, serde_json::json!({"versions": {VERSION: {}}}));
@@ -326,7 +342,10 @@ fn version_other_than_cargo_toml_is_refused() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "release.sh accepted --version 99.0.0");
+    assert!(
+        !out.status.success(),
+        "release.sh accepted --version 99.0.0"
+    );
     assert!(
         stderr.contains("Cargo.toml says") && stderr.contains(VERSION),
         "{stderr}"
@@ -375,14 +394,12 @@ resource "instaclustr_cluster" "test" {{
 /// The `hashes` Terraform recorded for clusterform/instaclustr in `.terraform.lock.hcl`
 /// (Terraform 0.14 and later write the file).
 fn locked_hashes(wd: &Workdir) -> Vec<String> {
-    let lock = fs::read_to_string(wd.path().join(".terraform.lock.hcl")).unwrap_or_else(|e| {
-        panic!(
-            "{}: no .terraform.lock.hcl after init: {e}",
-            wd.terraform()
-        )
-    });
+    let lock = fs::read_to_string(wd.path().join(".terraform.lock.hcl"))
+        .unwrap_or_else(|e| panic!("{}: no .terraform.lock.hcl after init: {e}", wd.terraform()));
     let block_start = lock
-        .find(&format!("\"registry.terraform.io/{PROVIDER_NAMESPACE}/instaclustr\""))
+        .find(&format!(
+            "\"registry.terraform.io/{PROVIDER_NAMESPACE}/instaclustr\""
+        ))
         .unwrap_or_else(|| panic!("no instaclustr provider in the lock file:\n{lock}"));
     let block = &lock[block_start..];
     let block = &block[..block.find("\n}").unwrap_or(block.len())];
@@ -475,7 +492,10 @@ fn network_mirror_over_https_installs_the_provider_and_applies() {
     let rel = release();
     let zip = format!("terraform-provider-instaclustr_{VERSION}_{PLATFORM}.zip");
     let (published_h1, published_zh) = published_hashes(rel);
-    assert_eq!(published_zh, format!("zh:{}", sha256_hex(&rel.dir.join(&zip))));
+    assert_eq!(
+        published_zh,
+        format!("zh:{}", sha256_hex(&rel.dir.join(&zip)))
+    );
     let server = StaticHttps::serve(&rel.dir.join("mirror"));
     let zh_only = StaticHttps::serve(&mirror_with_hashes(
         rel,
@@ -527,7 +547,9 @@ fn network_mirror_over_https_installs_the_provider_and_applies() {
         wd.apply()
             .assert_success()
             .assert_contains("Apply complete! Resources: 1 added");
-        let id = wd.state_attributes("instaclustr_cluster.test").expect("in state")["id"]
+        let id = wd
+            .state_attributes("instaclustr_cluster.test")
+            .expect("in state")["id"]
             .as_str()
             .unwrap_or_default()
             .to_owned();
@@ -637,7 +659,9 @@ fn install_script_lays_out_both_hosts_for_a_filesystem_mirror() {
     implied
         .run(&["providers", "-no-color"])
         .assert_success()
-        .assert_contains(&format!("registry.terraform.io/{PROVIDER_NAMESPACE}/instaclustr"));
+        .assert_contains(&format!(
+            "registry.terraform.io/{PROVIDER_NAMESPACE}/instaclustr"
+        ));
     eprintln!("{tf}: init from the implied mirror ~/.terraform.d/plugins: ok");
     let _ = fs::remove_dir_all(&home);
 }

@@ -41,8 +41,7 @@ impl StaticHttps {
                         break;
                     }
                     let Ok(stream) = stream else { continue };
-                    let (root, log, config) =
-                        (root.clone(), Arc::clone(&log), Arc::clone(&config));
+                    let (root, log, config) = (root.clone(), Arc::clone(&log), Arc::clone(&config));
                     thread::spawn(move || serve_one(stream, &root, &log, config));
                 }
             })
@@ -180,10 +179,7 @@ fn serve_one(
 /// The file a URL path names under `root`; `None` for anything that climbs out or is no file.
 fn file_under(root: &Path, url_path: &str) -> Option<PathBuf> {
     let rel = Path::new(url_path.trim_start_matches('/'));
-    if rel
-        .components()
-        .any(|c| !matches!(c, Component::Normal(_)))
-    {
+    if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
         return None;
     }
     let file = root.join(rel);
