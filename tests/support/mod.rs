@@ -34,6 +34,7 @@ use serde_json::{json, Value};
 
 pub mod fleet;
 pub mod matrix;
+pub mod static_https;
 
 /// The provider version every test installs into the mirror: the crate's, as a release would.
 pub const PROVIDER_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -928,6 +929,13 @@ impl Workdir {
     /// Keeps the directory after the test whatever happens.
     pub fn keep(&mut self) {
         self.keep = true;
+    }
+
+    /// Replaces the CLI config (`TF_CLI_CONFIG_FILE`) the harness wrote, e.g. to install from a
+    /// network mirror instead of the work dir's filesystem mirror.
+    pub fn write_cli_config(&self, text: &str) {
+        let path = self.root.join("cli.tfrc");
+        fs::write(&path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
     }
 
     pub fn write_main_tf(&self, hcl: &str) {
