@@ -2,6 +2,7 @@
 //! v5/v6 gRPC Provider services as thin translators onto `framework::server::Server`.
 
 pub mod goplugin;
+mod grpc_routes;
 pub mod handshake;
 pub mod logging;
 pub mod pb;

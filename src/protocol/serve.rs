@@ -126,27 +126,28 @@ async fn serve(
         .set_service_status("plugin", tonic_health::ServingStatus::Serving)
         .await;
 
-    let router = GrpcServer::builder()
-        .add_service(health)
-        .add_service(pb::plugin::grpc_controller_server::GrpcControllerServer::new(Controller))
-        .add_service(pb::plugin::grpc_stdio_server::GrpcStdioServer::new(Stdio))
-        .add_service(pb::plugin::grpc_broker_server::GrpcBrokerServer::new(
+    let routes = super::grpc_routes::RoutesBuilder::default()
+        .add(health)
+        .add(pb::plugin::grpc_controller_server::GrpcControllerServer::new(Controller))
+        .add(pb::plugin::grpc_stdio_server::GrpcStdioServer::new(Stdio))
+        .add(pb::plugin::grpc_broker_server::GrpcBrokerServer::new(
             Broker,
         ))
-        .add_service(
+        .add(
             pb::tfplugin5::provider_server::ProviderServer::new(ProviderV5 {
                 server: server.clone(),
             })
             .max_decoding_message_size(MAX_MESSAGE)
             .max_encoding_message_size(MAX_MESSAGE),
         )
-        .add_service(
+        .add(
             pb::tfplugin6::provider_server::ProviderServer::new(ProviderV6 {
                 server: server.clone(),
             })
             .max_decoding_message_size(MAX_MESSAGE)
             .max_encoding_message_size(MAX_MESSAGE),
-        );
+        )
+        .build();
 
     if debug {
         let reattach = serde_json::json!({
@@ -181,13 +182,13 @@ async fn serve(
     };
     match tls {
         None => {
-            router
-                .serve_with_incoming_shutdown(tcp_incoming(listener), shutdown)
+            GrpcServer::builder()
+                .serve_with_incoming_shutdown(routes, tcp_incoming(listener), shutdown)
                 .await?
         }
         Some(tls) => {
-            router
-                .serve_with_incoming_shutdown(tls_incoming(listener, tls), shutdown)
+            GrpcServer::builder()
+                .serve_with_incoming_shutdown(routes, tls_incoming(listener, tls), shutdown)
                 .await?
         }
     }
