@@ -3,6 +3,7 @@
 //! - `scripts/release.sh --bin-dir <dev build>` (the same packaging as `make release`, on the
 //!   debug binaries: the LTO build is too slow for CI) writes registry-shaped artifacts; their
 //!   SHA256SUMS are right and carry a GPG signature made with a throw-away key that verifies.
+//!   `CLUSTERFORM_RELEASE_BIN_DIR=target/release` packages `make release`'s binaries instead.
 //! - Its network mirror, served over HTTPS on 127.0.0.1 (Terraform accepts no other), installs
 //!   `clusterform/instaclustr` on every Terraform version with `network_mirror`, and an apply
 //!   against the simulator works; Terraform 1.x locks the `zh:` hash the mirror published.
@@ -39,8 +40,18 @@ fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The directory cargo built this test's provider binaries into (target/debug).
+/// The provider binaries to package: the ones cargo built for this test (target/debug), or
+/// those in `CLUSTERFORM_RELEASE_BIN_DIR`, so that the stripped LTO build of `make release`
+/// (`CLUSTERFORM_RELEASE_BIN_DIR=target/release`) goes through the same mirror tests.
 fn dev_bin_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CLUSTERFORM_RELEASE_BIN_DIR").filter(|d| !d.is_empty()) {
+        let dir = PathBuf::from(dir);
+        return if dir.is_absolute() {
+            dir
+        } else {
+            repo_root().join(dir)
+        };
+    }
     Path::new(env!("CARGO_BIN_EXE_terraform-provider-instaclustr"))
         .parent()
         .expect("bin dir")
