@@ -26,6 +26,7 @@ pub mod resource;
 pub mod schema;
 pub mod server;
 pub mod settings;
+pub mod shared_status;
 pub mod validators;
 pub mod write_only;
 

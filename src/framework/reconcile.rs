@@ -8,7 +8,8 @@
 //!
 //! 1. one create per (account, planned name) at a time in this process, so a second resource
 //!    with the same name sees the first one's cluster in its listing;
-//! 2. list the account BEFORE the POST; a live cluster with the planned name stops the create
+//! 2. list the account BEFORE the POST (one listing serves the creates of a few seconds: see
+//!    [`shared_listing`]); a live cluster with the planned name stops the create
 //!    (an interrupted earlier create left it: import it), unless duplicates are allowed;
 //! 3. POST; after an unclear outcome list again: exactly one new cluster with the name (an id
 //!    the first listing did not have) is adopted, none means the POST did not act and is sent
@@ -160,7 +161,12 @@ where
         return Err(ReconcileError::Cancelled);
     }
 
-    let (before, unlistable) = match list().await.map_err(ReconcileError::ListBefore)? {
+    let Some(before) =
+        shared_listing::listing_before(&target.account, &target.name, cancel, &mut list).await
+    else {
+        return Err(ReconcileError::Cancelled);
+    };
+    let (before, unlistable) = match before.map_err(ReconcileError::ListBefore)? {
         Listing::Clusters(all) => (Some(all), String::new()),
         Listing::Unavailable(why) => {
             tracing::warn!(
@@ -184,6 +190,7 @@ where
     let mut sends = 0;
     loop {
         sends += 1;
+        shared_listing::posting(&target.account, &target.name);
         let err = match create().await {
             Ok(id) => {
                 return Ok(Created {
@@ -435,6 +442,9 @@ impl<E: Display> Display for ReconcileError<E> {
         }
     }
 }
+
+mod shared_listing;
+pub use shared_listing::LISTING_REUSE;
 
 #[cfg(test)]
 mod tests;

@@ -512,6 +512,34 @@ async fn two_creates_of_one_name_do_not_both_pass_the_check() {
     ));
 }
 
+#[tokio::test]
+async fn concurrent_creates_of_one_account_share_the_listing_before() {
+    let fake = Fake::new(&[Post::Created]);
+    let names = ["a", "b", "c", "d"];
+    let targets: Vec<Target> = names
+        .iter()
+        .map(|name| Target {
+            name: name.to_string(),
+            ..target("shared-listing")
+        })
+        .collect();
+    let (a, b, c, d) = tokio::join!(
+        run(&fake, &targets[0]),
+        run(&fake, &targets[1]),
+        run(&fake, &targets[2]),
+        run(&fake, &targets[3])
+    );
+    assert!([a, b, c, d].iter().all(Result::is_ok));
+    assert_eq!((fake.posts(), fake.listings()), (4, 1));
+    // A name this process created since that listing is listed again: its cluster must show.
+    let again = run(&fake, &targets[0]).await;
+    assert!(
+        matches!(again, Err(ReconcileError::Exists { .. })),
+        "{again:?}"
+    );
+    assert_eq!(fake.listings(), 2);
+}
+
 #[test]
 fn the_import_advice_has_the_command_and_the_block() {
     assert_eq!(

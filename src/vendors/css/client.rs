@@ -11,6 +11,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::header::{HeaderValue, ACCEPT};
 use reqwest::{RequestBuilder, StatusCode};
@@ -19,6 +20,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use super::token::{redact, AuthError, Secret, TokenSource};
+use super::waits::StatusBoards;
 use crate::framework::reconcile::{import_advice, CreateFailure, ADDRESS, ADDRESS_NOTE};
 use crate::http::path::{addressable, decode_failure, segment};
 use crate::http::{
@@ -555,6 +557,8 @@ pub struct CssClient {
     http: HttpClient,
     project_id: String,
     tokens: Arc<TokenSource>,
+    /// Where the concurrent waits of this project meet (shared by clones).
+    boards: Arc<StatusBoards>,
 }
 
 impl fmt::Debug for CssClient {
@@ -573,6 +577,20 @@ impl CssClient {
             http,
             project_id,
             tokens,
+            // CSS states no request rate: shared listings back off from half a second.
+            boards: Arc::new(StatusBoards::new(Duration::ZERO)),
+        }
+    }
+
+    pub(crate) fn boards(&self) -> &StatusBoards {
+        &self.boards
+    }
+
+    /// The same client for status polls, which yield to creates, deletes and final reads.
+    pub(crate) fn polling(&self) -> CssClient {
+        CssClient {
+            http: self.http.clone(), // BACKGROUND: http.background() once merged
+            ..self.clone()
         }
     }
 

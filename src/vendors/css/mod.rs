@@ -5,6 +5,7 @@
 //! - [`schema`], [`model`], [`resource`]: `css_cluster`.
 //! - [`refresh`]: one cluster as the API reports it, for the resource and the data source.
 //! - [`data_cluster`]: `data "css_cluster"`.
+//! - [`waits`]: concurrent waits sharing the project's cluster list.
 //! - [`provider`]: `provider "css"`.
 
 pub mod client;
@@ -15,5 +16,6 @@ pub mod refresh;
 pub mod resource;
 pub mod schema;
 pub mod token;
+pub mod waits;
 
 pub use provider::CssProvider;

@@ -14,12 +14,14 @@ use super::model::Cluster;
 use super::refresh::refresh;
 use super::schema;
 use super::token::{redact, Secret};
+use super::waits;
 use crate::framework::poll::{wait_until, Backoff, Misses, Poll, WaitError};
 use crate::framework::reconcile::{
     create_reconciled, Created, Listed, Listing, ReconcileError, Target,
 };
 use crate::framework::schema::Schema;
 use crate::framework::settings::Configured;
+use crate::framework::shared_status::Priority;
 use crate::framework::{AttrPath, Ctx, Diagnostic, Diagnostics, Failure, Outcome, Resource, Value};
 
 pub struct ClusterResource {
@@ -192,32 +194,38 @@ impl ClusterResource {
     ) -> Result<ClusterDetail, WaitError<NotReady>> {
         let what = format!("cluster {id} to become available");
         let misses = Misses::default();
-        wait_until(ctx, &what, Backoff::default(), || async {
-            // An answer cut off or garbled on the way: the next poll asks again.
-            let read = client.get_cluster(id, ctx.cancel_token()).await;
-            let found = match misses.ride_out(read, |e| matches!(e, ApiError::Decode(_)))? {
-                Ok(found) => found,
-                Err(pending) => return Ok(Poll::Pending(pending)),
+        let check = |priority: Priority| {
+            let client = match priority {
+                Priority::Background => client.polling(),
+                Priority::Foreground => client.clone(),
             };
-            let Some(d) = found else {
-                return Err(NotReady::Gone);
-            };
-            let count = i64::try_from(d.data_nodes().count()).unwrap_or(i64::MAX);
-            if d.status() == "303" {
-                return Err(NotReady::Failed(Box::new(d)));
+            let misses = &misses;
+            async move {
+                // An answer cut off or garbled on the way: the next poll asks again.
+                let read = client.get_cluster(id, ctx.cancel_token()).await;
+                let found = match misses.ride_out(read, |e| matches!(e, ApiError::Decode(_)))? {
+                    Ok(found) => found,
+                    Err(pending) => return Ok(Poll::Pending(pending)),
+                };
+                let Some(d) = found else {
+                    return Err(NotReady::Gone);
+                };
+                judge_ready(d, data_nodes)
             }
-            // Without a node list there is nothing to count: readiness has to do.
-            let grown = d.instances.is_none() || data_nodes.is_none_or(|n| n == count);
-            if d.is_ready() && grown {
-                return Ok(Poll::Ready(d));
+        };
+        match data_nodes {
+            // Growing nodes is not visible in the listing's status: its wait reads the cluster.
+            Some(_) => {
+                wait_until(ctx, &what, Backoff::default(), || {
+                    check(Priority::Background)
+                })
+                .await
             }
-            Ok(Poll::Pending(format!(
-                "status {}, actions {:?}, {count} data nodes",
-                d.status(),
-                d.actions
-            )))
-        })
-        .await
+            None => {
+                waits::shared_wait(client, ctx, "available", &what, id, waits::available, check)
+                    .await
+            }
+        }
     }
 
     async fn update_tags(
@@ -242,6 +250,25 @@ impl ClusterResource {
         }
         Ok(())
     }
+}
+
+/// What one read of the cluster says about a wait for it to be available (with `data_nodes`
+/// data nodes, when given).
+fn judge_ready(d: ClusterDetail, data_nodes: Option<i64>) -> Result<Poll<ClusterDetail>, NotReady> {
+    let count = i64::try_from(d.data_nodes().count()).unwrap_or(i64::MAX);
+    if d.status() == "303" {
+        return Err(NotReady::Failed(Box::new(d)));
+    }
+    // Without a node list there is nothing to count: readiness has to do.
+    let grown = d.instances.is_none() || data_nodes.is_none_or(|n| n == count);
+    if d.is_ready() && grown {
+        return Ok(Poll::Ready(d));
+    }
+    Ok(Poll::Pending(format!(
+        "status {}, actions {:?}, {count} data nodes",
+        d.status(),
+        d.actions
+    )))
 }
 
 #[async_trait]
@@ -409,12 +436,15 @@ impl Resource for ClusterResource {
         if outcome == DeleteOutcome::AlreadyGone {
             return Ok(());
         }
-        wait_until(
-            ctx,
-            &format!("cluster {id} to be deleted"),
-            Backoff::default(),
-            || async {
-                match client.get_cluster(&id, cancel).await? {
+        let what = format!("cluster {id} to be deleted");
+        let check = |priority: Priority| {
+            let client = match priority {
+                Priority::Background => client.polling(),
+                Priority::Foreground => client.clone(),
+            };
+            let id = &id;
+            async move {
+                match client.get_cluster(id, cancel).await? {
                     None => Ok(Poll::Ready(())),
                     Some(d) => Ok::<_, ApiError>(Poll::Pending(format!(
                         "status {}, actions {:?}",
@@ -422,10 +452,11 @@ impl Resource for ClusterResource {
                         d.actions
                     ))),
                 }
-            },
-        )
-        .await
-        .map_err(|e| wait_failure("deleting the cluster", e, &state))?;
+            }
+        };
+        waits::shared_wait(client, ctx, "deleted", &what, &id, waits::deleted, check)
+            .await
+            .map_err(|e| wait_failure("deleting the cluster", e, &state))?;
         tracing::info!(id = id.as_str(), "css cluster deleted");
         Ok(())
     }

@@ -6,12 +6,15 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
+use super::waits::{self, StatusBoards};
 use crate::framework::reconcile::CreateFailure;
 use crate::http::path::{addressable, decode_failure, segment};
 use crate::http::{lenient, HttpClient, HttpError, HttpResponse, RetryPolicy, TransportKind};
@@ -452,6 +455,8 @@ pub struct InstaclustrClient {
     http: HttpClient,
     username: String,
     api_key: String,
+    /// Where the concurrent waits of this account meet (shared by clones).
+    boards: Arc<StatusBoards>,
 }
 
 impl fmt::Debug for InstaclustrClient {
@@ -470,11 +475,30 @@ impl InstaclustrClient {
             http,
             username,
             api_key,
+            boards: Arc::new(waits::boards(Duration::ZERO)),
         }
+    }
+
+    /// Tells the waits the API's request interval, the pause between shared listings.
+    pub fn with_request_interval(mut self, interval: Duration) -> Self {
+        self.boards = Arc::new(waits::boards(interval));
+        self
     }
 
     pub fn http(&self) -> &HttpClient {
         &self.http
+    }
+
+    pub(crate) fn boards(&self) -> &StatusBoards {
+        &self.boards
+    }
+
+    /// The same client for status polls, which yield to creates, deletes and final reads.
+    pub(crate) fn polling(&self) -> InstaclustrClient {
+        InstaclustrClient {
+            http: self.http.clone(), // BACKGROUND: http.background() once merged
+            ..self.clone()
+        }
     }
 
     /// Which account this client works on (API host and username), to tell creates in

@@ -6,6 +6,7 @@
 //!   checks), [`rules`] and [`resize`] (what changes in place), [`upgrade`] (older states).
 //! - [`data_credentials`], [`data_clusters`]: the data sources `instaclustr_cluster_credentials`
 //!   and `instaclustr_clusters`.
+//! - [`waits`]: concurrent waits sharing the account's cluster list.
 //! - [`provider`]: `provider "instaclustr"`.
 
 pub mod client;
@@ -21,5 +22,6 @@ pub mod rules;
 pub mod schema;
 pub mod upgrade;
 pub mod validation;
+pub mod waits;
 
 pub use provider::InstaclustrProvider;

@@ -122,9 +122,9 @@ impl Provider for InstaclustrProvider {
             ..ctx.http_settings()
         };
         match HttpClient::new(settings) {
-            Ok(http) => self
-                .client
-                .set(InstaclustrClient::new(http, username, api_key)),
+            Ok(http) => self.client.set(
+                InstaclustrClient::new(http, username, api_key).with_request_interval(interval),
+            ),
             Err(e) => diags.error("Cannot build the HTTP client", e.to_string()),
         }
         diags

@@ -9,12 +9,14 @@ use super::client::{ApiError, ClusterDetail, ClusterSummary, DeleteOutcome, Inst
 use super::model::{apply_detail, create_request, Cluster};
 use super::resize::{resizes, Resize};
 use super::schema::schema;
+use super::waits;
 use crate::framework::poll::{wait_until, Backoff, Misses, Poll, WaitError};
 use crate::framework::reconcile::{
     create_reconciled, Created, Listed, Listing, ReconcileError, Target,
 };
 use crate::framework::schema::Schema;
 use crate::framework::settings::Configured;
+use crate::framework::shared_status::Priority;
 use crate::framework::{Ctx, Diagnostic, Diagnostics, Failure, Outcome, Resource, Value};
 
 pub struct ClusterResource {
@@ -198,7 +200,8 @@ impl ClusterResource {
     }
 
     /// Polls until the cluster reaches `target` (RUNNING or PROVISIONED) with the nodes a
-    /// resize asked for. FAILED ends the wait with an error; DEFERRED with a warning.
+    /// resize asked for. FAILED ends the wait with an error; DEFERRED with a warning. Waits
+    /// for the status alone share the account's listing with the other waits of this process.
     async fn wait_ready(
         &self,
         ctx: &Ctx,
@@ -211,36 +214,79 @@ impl ClusterResource {
             .map_err(|_| WaitError::Check(NotReady::Api(ApiError::NotFound)))?;
         let what = format!("cluster {id} to reach {target}");
         let misses = Misses::default();
-        wait_until(ctx, &what, Backoff::default(), || async {
-            // An answer cut off or garbled on the way: the next poll asks again.
-            let read = client.get_cluster(id, ctx.cancel_token()).await;
-            let found = match misses.ride_out(read, |e| matches!(e, ApiError::Decode(_)))? {
-                Ok(found) => found,
-                Err(pending) => return Ok(Poll::Pending(pending)),
+        let check = |priority: Priority| {
+            let client = match priority {
+                Priority::Background => client.polling(),
+                Priority::Foreground => client.clone(),
             };
-            let Some(d) = found else {
-                return Err(NotReady::Api(ApiError::NotFound));
-            };
-            let status = status_of(&d).to_string();
-            let sized = resized.is_none_or(|r| resize_done(&d, r));
-            let reached = match target {
-                "PROVISIONED" => matches!(status.as_str(), "PROVISIONED" | "JOINING" | "RUNNING"),
-                _ => status == "RUNNING",
-            };
-            match status.as_str() {
-                "FAILED" => Err(NotReady::Failed(status)),
-                "DEFERRED" => {
-                    ctx.warn(
-                        "Instaclustr deferred the cluster's provisioning",
-                        format!("Cluster {id} is DEFERRED: Instaclustr will provision it later. Terraform stopped waiting; run `terraform refresh` to follow it."),
-                    );
-                    Ok(Poll::Ready(d))
-                }
-                _ if reached && sized => Ok(Poll::Ready(d)),
-                _ => Ok(Poll::Pending(status)),
+            let misses = &misses;
+            async move {
+                // An answer cut off or garbled on the way: the next poll asks again.
+                let read = client.get_cluster(id, ctx.cancel_token()).await;
+                let found = match misses.ride_out(read, |e| matches!(e, ApiError::Decode(_)))? {
+                    Ok(found) => found,
+                    Err(pending) => return Ok(Poll::Pending(pending)),
+                };
+                let Some(d) = found else {
+                    return Err(NotReady::Api(ApiError::NotFound));
+                };
+                judge_ready(ctx, id, target, resized, d)
             }
-        })
-        .await
+        };
+        match resized {
+            // A resize is not visible in the listing: its wait reads the cluster.
+            Some(_) => {
+                wait_until(ctx, &what, Backoff::default(), || {
+                    check(Priority::Background)
+                })
+                .await
+            }
+            None => {
+                let kind = if target == "PROVISIONED" {
+                    "PROVISIONED"
+                } else {
+                    "RUNNING"
+                };
+                waits::shared_wait(
+                    client,
+                    ctx,
+                    kind,
+                    &what,
+                    id,
+                    |listed| waits::toward(target, listed),
+                    check,
+                )
+                .await
+            }
+        }
+    }
+}
+
+/// What one read of the cluster says about a wait for `target` (and a resize, if any).
+fn judge_ready(
+    ctx: &Ctx,
+    id: &str,
+    target: &str,
+    resized: Option<&Resize>,
+    d: ClusterDetail,
+) -> Result<Poll<ClusterDetail>, NotReady> {
+    let status = status_of(&d).to_string();
+    let sized = resized.is_none_or(|r| resize_done(&d, r));
+    let reached = match target {
+        "PROVISIONED" => matches!(status.as_str(), "PROVISIONED" | "JOINING" | "RUNNING"),
+        _ => status == "RUNNING",
+    };
+    match status.as_str() {
+        "FAILED" => Err(NotReady::Failed(status)),
+        "DEFERRED" => {
+            ctx.warn(
+                "Instaclustr deferred the cluster's provisioning",
+                format!("Cluster {id} is DEFERRED: Instaclustr will provision it later. Terraform stopped waiting; run `terraform refresh` to follow it."),
+            );
+            Ok(Poll::Ready(d))
+        }
+        _ if reached && sized => Ok(Poll::Ready(d)),
+        _ => Ok(Poll::Pending(status)),
     }
 }
 
@@ -381,20 +427,24 @@ impl Resource for ClusterResource {
         if outcome == DeleteOutcome::AlreadyGone {
             return Ok(());
         }
-        wait_until(
-            ctx,
-            &format!("cluster {id} to be deleted"),
-            Backoff::default(),
-            || async {
-                match client.get_cluster(&id, ctx.cancel_token()).await? {
+        let what = format!("cluster {id} to be deleted");
+        let check = |priority: Priority| {
+            let client = match priority {
+                Priority::Background => client.polling(),
+                Priority::Foreground => client.clone(),
+            };
+            let id = &id;
+            async move {
+                match client.get_cluster(id, ctx.cancel_token()).await? {
                     None => Ok(Poll::Ready(())),
                     Some(d) if status_of(&d) == "DELETED" => Ok(Poll::Ready(())),
                     Some(d) => Ok::<_, ApiError>(Poll::Pending(status_of(&d).to_string())),
                 }
-            },
-        )
-        .await
-        .map_err(|e| wait_failure("deleting the cluster", e, state.clone()))?;
+            }
+        };
+        waits::shared_wait(client, ctx, "DELETED", &what, &id, waits::deleted, check)
+            .await
+            .map_err(|e| wait_failure("deleting the cluster", e, state.clone()))?;
         Ok(())
     }
 }
@@ -562,10 +612,11 @@ mod tests {
         );
         assert_eq!(calls(&server), [LIST]);
 
-        // Names may repeat on purpose: then the create goes ahead.
+        // Names may repeat on purpose: then the create goes ahead, on the listing of a moment
+        // ago (nothing was created since).
         let created = create(&client, "orders", true).await.unwrap();
         assert_eq!(created.id, "new-1");
-        assert_eq!(calls(&server), [LIST, LIST, POST]);
+        assert_eq!(calls(&server), [LIST, POST]);
     }
 
     #[test]
