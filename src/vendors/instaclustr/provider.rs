@@ -63,7 +63,7 @@ impl Provider for InstaclustrProvider {
             .attr(
                 "request_interval",
                 string().optional().validate(duration()).describe(
-                    "Minimum spacing between requests of one provider process, e.g. \"2.5s\" (the API's per-IP limit, the default). Environment: IC_REQUEST_INTERVAL. 429 answers are retried either way.",
+                    "Minimum spacing between requests, e.g. \"2.5s\" (the API's per-IP limit, the default). It holds across all provider processes of one user on this host that talk to the same `api_hostname` (parallel `terraform` runs, `terragrunt run-all`), not just within one; each process spaces its own requests by its own setting, and processes aimed at other hostnames never wait for each other. Environment: IC_REQUEST_INTERVAL. 429 answers are retried after `Retry-After` either way.",
                 ),
             )
             .attr(
