@@ -717,9 +717,9 @@ fn literal(v: &Value) -> String {
 /// would be awkward; whole minutes are kept in minutes, as the spec states the defaults.
 fn duration_text(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 60_000 == 0 {
+    if ms.is_multiple_of(60_000) {
         format!("{}m", ms / 60_000)
-    } else if ms % 1000 == 0 {
+    } else if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")

@@ -14,18 +14,25 @@ use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
 use super::error::describe;
+use super::host_gate::{HostGate, Origin};
 use super::redact::{redact_parsed, redact_url};
 use super::retry::{
     backoff, error_is_retryable, parse_retry_after, status_is_retryable, transport_kind,
 };
 use super::secrets;
-use super::spacing::{sleep, Spacer};
+use super::spacing::{sleep, Priority, Spacer};
 use super::{HttpError, HttpSettings, RetryPolicy};
+
+/// Consecutive 429s a call waits out before it gives the last one back. They cost no attempt
+/// (the server did not act), but a server that never stops throttling must still end the call.
+const MAX_THROTTLES: u32 = 50;
 
 /// One per provider process; clones share the connection pool and the spacing gate.
 #[derive(Clone)]
 pub struct HttpClient {
     inner: Arc<Inner>,
+    /// Whether this handle's requests yield to foreground ones ([`HttpClient::background`]).
+    priority: Priority,
 }
 
 struct Inner {
@@ -45,6 +52,7 @@ impl fmt::Debug for HttpClient {
         f.debug_struct("HttpClient")
             .field("base_url", &redact_url(&self.inner.base_url))
             .field("max_attempts", &self.inner.max_attempts)
+            .field("background", &(self.priority == Priority::Background))
             .finish_non_exhaustive()
     }
 }
@@ -127,21 +135,52 @@ impl HttpClient {
             }
             Err(err) => return Err(HttpError::Config(describe(err))),
         };
+        // Without an interval there is nothing to hold across processes: no directory, no files.
+        let hosts = if settings.request_interval.is_zero() {
+            None
+        } else {
+            HostGate::for_this_user()
+        };
         Ok(HttpClient {
             inner: Arc::new(Inner {
                 client,
                 base_url,
-                spacer: Arc::new(Spacer::new(settings.request_interval)),
+                spacer: Arc::new(Spacer::new(
+                    settings.request_interval,
+                    settings.retry_after_cap,
+                    hosts,
+                )),
                 max_attempts: settings.max_attempts.max(1),
                 retry_base: settings.retry_base,
                 retry_cap: settings.retry_cap,
                 retry_after_cap: settings.retry_after_cap,
             }),
+            priority: Priority::Foreground,
         })
     }
 
-    /// The same client (connection pool, spacing gate, retry settings) aimed at another base URL:
-    /// for providers whose resources each name their own endpoint.
+    /// The same client for background requests: status polls while waiting for a cluster to
+    /// become ready (or gone), and anything else nobody is blocked on right now.
+    ///
+    /// With a `request_interval`, requests take turns; when a turn comes, a background request
+    /// takes it only if no foreground request (from this client or its clones, or from another
+    /// provider process aimed at the same API) is waiting, and otherwise waits for the next one.
+    /// So the creates, deletes and final reads of a `terraform apply` are not queued behind
+    /// the polls of the resources still waiting. Background requests are delayed, never dropped:
+    /// once the foreground traffic (finite in any Terraform run) pauses, they go, in order.
+    ///
+    /// Everything else is shared with `self`: the connection pool, the spacing gate, the retry
+    /// rules; clones of the result and clients derived by [`Self::with_base_url`] stay
+    /// background. Without a `request_interval` this changes nothing.
+    pub fn background(&self) -> Self {
+        HttpClient {
+            inner: Arc::clone(&self.inner),
+            priority: Priority::Background,
+        }
+    }
+
+    /// The same client (connection pool, spacing gate, retry settings, priority) aimed at another
+    /// base URL: for providers whose resources each name their own endpoint.
     pub fn with_base_url(&self, base_url: &str) -> Result<Self, HttpError> {
         let base_url = normalise_base(base_url)?;
         let inner = &self.inner;
@@ -155,6 +194,7 @@ impl HttpClient {
                 retry_cap: inner.retry_cap,
                 retry_after_cap: inner.retry_after_cap,
             }),
+            priority: self.priority,
         })
     }
 
@@ -269,20 +309,25 @@ impl HttpClient {
         })?;
         let method = request.method().clone();
         let url = redact_parsed(request.url());
+        let origin = Origin::of(request.url());
         let mut max_attempts = inner.max_attempts;
         let mut pending = Some(request);
         let mut attempt: u32 = 0;
+        // Consecutive 429s waited out; the retry after one is not a new attempt.
+        let mut throttles: u32 = 0;
 
         loop {
-            attempt += 1;
+            if throttles == 0 {
+                attempt += 1;
+            }
             if cancel.is_cancelled() {
                 return Err(HttpError::Cancelled.into());
             }
-            // Keep the original for later attempts; a body that cannot be copied (a stream)
-            // gets exactly one attempt.
+            // Keep the original for later attempts (a 429 may follow even the last one); a body
+            // that cannot be copied (a stream) gets exactly one send.
             let mut this_try = match pending.as_ref().and_then(Request::try_clone) {
-                Some(copy) if attempt < max_attempts => copy,
-                _ => {
+                Some(copy) => copy,
+                None => {
                     max_attempts = attempt;
                     pending.take().ok_or_else(|| HttpError::InvalidRequest {
                         method: method.to_string(),
@@ -291,8 +336,12 @@ impl HttpClient {
                     })?
                 }
             };
+            let repeatable = pending.is_some();
 
-            let (turn, waited) = inner.spacer.wait_turn(cancel).await?;
+            let (mut turn, waited) = inner
+                .spacer
+                .wait_turn(origin.as_ref(), self.priority, cancel)
+                .await?;
             if !waited.is_zero() {
                 debug!(%method, %url, attempt, wait_ms = millis(waited), "waited for request slot");
             }
@@ -300,12 +349,12 @@ impl HttpClient {
             register_credentials(this_try.headers());
 
             let started = Instant::now();
-            let sent = self.send_once(this_try, policy, cancel).await;
-            drop(turn);
-            let sent = sent?;
+            let sent = self.send_once(this_try, policy, cancel).await?;
             let response = match sent {
                 Ok(response) => response,
                 Err(err) => {
+                    drop(turn);
+                    throttles = 0;
                     let retry = attempt < max_attempts && error_is_retryable(&err, policy);
                     self.retry_or_fail(err, retry, "request", &method, &url, attempt, cancel)
                         .await?;
@@ -321,13 +370,32 @@ impl HttpClient {
                 "http response"
             );
 
-            if attempt < max_attempts && status_is_retryable(status, policy) {
+            // A 429 was refused by the rate limiter before anything happened: wait as told and
+            // send again without spending an attempt. `max_attempts` 1 still means one send.
+            if status == StatusCode::TOO_MANY_REQUESTS
+                && repeatable
+                && inner.max_attempts > 1
+                && throttles < MAX_THROTTLES
+            {
+                throttles += 1;
+                let delay = self.retry_delay(response.headers(), throttles);
+                // The limit is per caller: every task of this process, and every process
+                // aimed at this origin, holds off, not only the request that was told.
+                turn.throttled(delay);
+                drop(turn);
+                debug!(%method, %url, attempt, throttles, wait_ms = millis(delay), "throttled (429); waiting");
+                drop(response);
+                sleep(delay, cancel).await?;
+                continue;
+            }
+            drop(turn);
+            throttles = 0;
+
+            if attempt < max_attempts
+                && status != StatusCode::TOO_MANY_REQUESTS
+                && status_is_retryable(status, policy)
+            {
                 let delay = self.retry_delay(response.headers(), attempt);
-                if status == StatusCode::TOO_MANY_REQUESTS {
-                    // The limit is per caller: every task of this process holds off, not only
-                    // the one that was told.
-                    inner.spacer.defer_until(Instant::now() + delay);
-                }
                 debug!(%method, %url, attempt, status = status.as_u16(), wait_ms = millis(delay), "retrying");
                 drop(response);
                 sleep(delay, cancel).await?;
@@ -480,7 +548,10 @@ fn build_reqwest(
         .connect_timeout(settings.timeout.min(Duration::from_secs(30)))
         // APIs answer where they are asked; following a redirect would turn a POST into a GET
         // or carry credentials somewhere else. A 3xx reaches the vendor client as a status.
-        .redirect(reqwest::redirect::Policy::none());
+        .redirect(reqwest::redirect::Policy::none())
+        // reqwest's default too, stated because spacing measures from the answer: a small
+        // request body must not sit in Nagle's buffer waiting for an ACK.
+        .tcp_nodelay(true);
     if settings.insecure {
         builder = builder.tls_danger_accept_invalid_certs(true);
     } else if only_extra_roots {

@@ -5,8 +5,12 @@
 //! - TLS (rustls; `insecure`, extra CA bundle), the overall per-request timeout, the user agent;
 //! - retries with exponential backoff and jitter on 429, 5xx and transport errors, honouring
 //!   `Retry-After`, with different rules for idempotent calls and creates ([`RetryPolicy`]);
-//! - request spacing: a minimum interval between request starts, shared by every task of the
-//!   process, because vendor rate limits are per caller (Instaclustr: 1 request / 2.5 s per IP);
+//!   a 429 is waited out without costing an attempt;
+//! - request spacing: a minimum interval from one answer to the next request, because vendor
+//!   rate limits are per caller (Instaclustr: 1 request / 2.5 s per IP). It holds for every task
+//!   of the process and, through a lock file per API origin ([`HOST_GATE_DIR_ENV`]), for every
+//!   provider process of the user on this host; status polls can yield to the requests an
+//!   operation is blocked on ([`HttpClient::background`]);
 //! - cancellation of every wait through a `CancellationToken`;
 //! - logging at DEBUG without headers, bodies, credentials, query strings or URL userinfo;
 //! - the process-wide secret register ([`secrets`]): every credential header a request carries
@@ -17,6 +21,7 @@
 
 mod client;
 mod error;
+mod host_gate;
 pub mod lenient;
 mod message;
 pub mod path;
@@ -31,6 +36,7 @@ use std::time::Duration;
 
 pub use client::{HttpClient, HttpResponse};
 pub use error::{HttpError, TransportKind};
+pub use host_gate::HOST_GATE_DIR_ENV;
 pub use message::error_message;
 pub use redact::redact_url;
 pub use retry::RetryPolicy;
@@ -43,7 +49,9 @@ pub struct HttpSettings {
     pub base_url: String,
     /// Sent as `User-Agent` on every request.
     pub user_agent: String,
-    /// Minimum spacing between the starts of two requests from this client (all tasks together).
+    /// Minimum time from one answer to the start of the next request to the same API origin:
+    /// for all tasks of this client together, and for every process of this user on this host
+    /// that uses the same origin (each with its own interval). Zero: no spacing at all.
     pub request_interval: Duration,
     /// Skip TLS certificate verification (self-signed appliance certificates).
     pub insecure: bool,
@@ -52,7 +60,9 @@ pub struct HttpSettings {
     /// Whole-request timeout: connect, send, and reading the response body. Default: 60 s, or
     /// [`REQUEST_TIMEOUT_ENV`] when set.
     pub timeout: Duration,
-    /// Attempts per call including the first one; 0 is treated as 1.
+    /// Attempts per call including the first one; 0 is treated as 1. A 429 answered to a call
+    /// with more than one attempt costs none: it is waited out (up to 50 in a row). With 1,
+    /// every request is sent exactly once and a 429 is returned like any other status.
     pub max_attempts: u32,
     /// First backoff delay; doubles per retry. Tests set it to milliseconds.
     pub retry_base: Duration,

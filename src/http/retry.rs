@@ -15,9 +15,11 @@ pub enum RetryPolicy {
     /// and any transport error.
     Idempotent,
     /// Repeating could do the thing twice (a create POST): retry only when the server surely did
-    /// not act: 429 (rejected by the rate limiter) and failures to connect. Never on 5xx or
-    /// timeouts, which could double-create. Such a request is also never abandoned mid-flight on
-    /// cancellation, so an id the server hands out is not lost (the timeout still bounds it).
+    /// not act: 429 (rejected by the rate limiter) and failures to connect. Never on 5xx (a
+    /// 503 included: a proxy may answer it after the API acted) or timeouts, which could
+    /// double-create; the vendor client finds out what such an answer did. Such a request is
+    /// also never abandoned mid-flight on cancellation, so an id the server hands out is not
+    /// lost (the timeout still bounds it).
     NotIdempotent,
 }
 

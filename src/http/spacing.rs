@@ -1,15 +1,35 @@
 //! Request spacing and cancellable sleeping.
 //!
 //! Vendor rate limits count requests per caller, not per task, so the gate is one per client
-//! (= per provider process) and shared by every concurrent resource operation.
+//! (= per provider process) and shared by every concurrent resource operation. With a
+//! non-zero interval it also goes through the [`HostGate`] of the request's origin, which holds
+//! the interval across every process of the user on this host.
+//!
+//! Requests are foreground (creates, updates, deletes, the reads that end an operation) or
+//! background (status polls while waiting for a cluster): when a turn comes, a background
+//! request takes it only if no foreground request is waiting, here or, through the host gate,
+//! in another process. Terraform's foreground traffic is finite, so background requests wait
+//! but do not starve.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::host_gate::{Acquired, HostGate, HostTurn, Origin};
 use super::HttpError;
+
+/// Which requests go first when both kinds wait for the same turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Priority {
+    /// Requests a Terraform operation is blocked on.
+    #[default]
+    Foreground,
+    /// Requests that can wait for a quieter moment: status polls.
+    Background,
+}
 
 /// A "next free slot" gate. With a non-zero interval, requests go one at a time and the next one
 /// may start only `interval` after the previous one was answered: spacing the starts alone lets
@@ -18,16 +38,39 @@ use super::HttpError;
 #[derive(Debug)]
 pub(crate) struct Spacer {
     interval: Duration,
+    /// Caps a 429 hold-off read from the host gate (another process's `Retry-After`).
+    retry_after_cap: Duration,
     /// The earliest instant the next request may start. `None` until the first request.
     next_slot: Mutex<Option<Instant>>,
     /// Held by the request in flight when spacing is on.
     in_flight: tokio::sync::Mutex<()>,
+    /// Background requests queue here first, so they meet `in_flight` one at a time and
+    /// in order.
+    background_line: tokio::sync::Mutex<()>,
+    /// Foreground requests waiting for `in_flight`.
+    foreground_waiting: AtomicUsize,
+    /// Present when the interval is non-zero and the user's gate directory is usable.
+    hosts: Option<HostGate>,
 }
 
 /// The right to send one request; dropping it (once the answer is in) starts the interval.
 pub(crate) struct Turn<'a> {
     spacer: &'a Spacer,
+    // Released before `in_flight`, so the answer time is on file when the next local request
+    // looks.
+    host: Option<HostTurn>,
     _in_flight: Option<tokio::sync::MutexGuard<'a, ()>>,
+}
+
+impl Turn<'_> {
+    /// A 429 said to hold off for `delay`: the limit is per caller, so every task of this
+    /// process, and every process aimed at the same origin, waits too.
+    pub(crate) fn throttled(&mut self, delay: Duration) {
+        self.spacer.defer_until(Instant::now() + delay);
+        if let Some(host) = self.host.as_mut() {
+            host.defer_until(SystemTime::now() + delay);
+        }
+    }
 }
 
 impl Drop for Turn<'_> {
@@ -39,32 +82,127 @@ impl Drop for Turn<'_> {
     }
 }
 
+/// Counts a foreground request as waiting until dropped (also when its wait is cancelled).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn new(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 impl Spacer {
-    pub(crate) fn new(interval: Duration) -> Self {
+    /// `hosts` is used only with a non-zero interval.
+    pub(crate) fn new(
+        interval: Duration,
+        retry_after_cap: Duration,
+        hosts: Option<HostGate>,
+    ) -> Self {
         Spacer {
             interval,
+            retry_after_cap,
             next_slot: Mutex::new(None),
             in_flight: tokio::sync::Mutex::new(()),
+            background_line: tokio::sync::Mutex::new(()),
+            foreground_waiting: AtomicUsize::new(0),
+            hosts: hosts.filter(|_| !interval.is_zero()),
         }
     }
 
-    /// Waits for this client's next turn (tasks are served in arrival order) and returns it
-    /// with the time spent waiting.
+    /// Waits for this client's next turn to send to `origin` and returns it with the time spent
+    /// waiting. Foreground requests are served in arrival order; background ones in arrival
+    /// order among themselves, whenever no foreground request waits.
     pub(crate) async fn wait_turn(
         &self,
+        origin: Option<&Origin>,
+        priority: Priority,
         cancel: &CancellationToken,
     ) -> Result<(Turn<'_>, Duration), HttpError> {
-        let now = Instant::now();
-        // A 429 may have pushed the gate back even when no interval is configured.
-        let guard = if self.interval.is_zero() {
-            None
+        let began = Instant::now();
+        if self.interval.is_zero() {
+            // No queue at all; only a 429 may have pushed the slot back.
+            self.sleep_until_slot(cancel).await?;
+            return Ok((
+                Turn {
+                    spacer: self,
+                    host: None,
+                    _in_flight: None,
+                },
+                began.elapsed(),
+            ));
+        }
+        let background = priority == Priority::Background;
+        let _line = if background {
+            Some(locked(&self.background_line, cancel).await?)
         } else {
-            tokio::select! {
-                biased;
-                _ = cancel.cancelled() => return Err(HttpError::Cancelled),
-                guard = self.in_flight.lock() => Some(guard),
-            }
+            None
         };
+        let mut waiting = (!background).then(|| Waiting::new(&self.foreground_waiting));
+        loop {
+            let guard = locked(&self.in_flight, cancel).await?;
+            waiting.take();
+            // The lock is fair: dropping it hands it to the foreground request queued behind,
+            // and this one queues again after it.
+            if background && self.foreground_is_waiting() {
+                drop(guard);
+                tokio::task::yield_now().await;
+                continue;
+            }
+            self.sleep_until_slot(cancel).await?;
+            if background && self.foreground_is_waiting() {
+                drop(guard);
+                tokio::task::yield_now().await;
+                continue;
+            }
+            let host = match (&self.hosts, origin) {
+                (Some(hosts), Some(origin)) => {
+                    let acquired = hosts
+                        .acquire(
+                            origin,
+                            self.interval,
+                            self.retry_after_cap,
+                            priority,
+                            &|| self.foreground_is_waiting(),
+                            cancel,
+                        )
+                        .await?;
+                    match acquired {
+                        Acquired::Turn(turn) => Some(turn),
+                        Acquired::Unavailable => None,
+                        Acquired::GiveWay(pause) => {
+                            // Given back unused: the slot stays where it was.
+                            drop(guard);
+                            sleep(pause, cancel).await?;
+                            tokio::task::yield_now().await;
+                            continue;
+                        }
+                    }
+                }
+                _ => None,
+            };
+            return Ok((
+                Turn {
+                    spacer: self,
+                    host,
+                    _in_flight: Some(guard),
+                },
+                began.elapsed(),
+            ));
+        }
+    }
+
+    fn foreground_is_waiting(&self) -> bool {
+        self.foreground_waiting.load(Ordering::SeqCst) > 0
+    }
+
+    async fn sleep_until_slot(&self, cancel: &CancellationToken) -> Result<(), HttpError> {
         let slot = {
             // A poisoned lock only means another task panicked while holding a plain Instant;
             // the value is still meaningful.
@@ -72,25 +210,15 @@ impl Spacer {
                 .next_slot
                 .lock()
                 .unwrap_or_else(|poison| poison.into_inner());
-            match *next {
-                Some(at) if at > Instant::now() => at,
-                _ => Instant::now(),
-            }
+            *next
         };
-        if slot > Instant::now() {
-            sleep_until(slot, cancel).await?;
+        match slot {
+            Some(at) if at > Instant::now() => sleep_until(at, cancel).await,
+            _ => Ok(()),
         }
-        Ok((
-            Turn {
-                spacer: self,
-                _in_flight: guard,
-            },
-            now.elapsed(),
-        ))
     }
 
-    /// Pushes the gate back so that no request of this client starts before `until` (used after
-    /// a 429: the limit is per caller, so every task must hold off, not only the one that hit it).
+    /// Pushes the gate back so that no request of this client starts before `until`.
     pub(crate) fn defer_until(&self, until: Instant) {
         let mut next = self
             .next_slot
@@ -100,6 +228,18 @@ impl Spacer {
             Some(at) if at >= until => {}
             _ => *next = Some(until),
         }
+    }
+}
+
+/// Locks `mutex` unless `cancel` fires first.
+async fn locked<'a>(
+    mutex: &'a tokio::sync::Mutex<()>,
+    cancel: &CancellationToken,
+) -> Result<tokio::sync::MutexGuard<'a, ()>, HttpError> {
+    tokio::select! {
+        biased;
+        _ = cancel.cancelled() => Err(HttpError::Cancelled),
+        guard = mutex.lock() => Ok(guard),
     }
 }
 
@@ -127,71 +267,4 @@ pub(crate) async fn sleep(duration: Duration, cancel: &CancellationToken) -> Res
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    // Real clocks (tokio's test-util is not enabled): lower bounds only, never tight upper ones.
-    #[tokio::test]
-    async fn slots_are_spaced_by_the_interval() {
-        let interval = Duration::from_millis(100);
-        let spacer = Spacer::new(interval);
-        let cancel = CancellationToken::new();
-        let start = Instant::now();
-        let (first, waited) = spacer.wait_turn(&cancel).await.unwrap();
-        assert!(waited < interval);
-        drop(first);
-        drop(spacer.wait_turn(&cancel).await.unwrap());
-        assert!(Instant::now() - start >= interval);
-        drop(spacer.wait_turn(&cancel).await.unwrap());
-        assert!(Instant::now() - start >= interval * 2);
-    }
-
-    #[tokio::test]
-    async fn the_interval_runs_from_the_answer_of_the_request_in_flight() {
-        let interval = Duration::from_millis(50);
-        let spacer = std::sync::Arc::new(Spacer::new(interval));
-        let cancel = CancellationToken::new();
-        let (turn, _) = spacer.wait_turn(&cancel).await.unwrap();
-        let (s2, c2) = (spacer.clone(), cancel.clone());
-        let second = tokio::spawn(async move {
-            let _ = s2.wait_turn(&c2).await.map(|_| ());
-            Instant::now()
-        });
-        // The first request takes 100 ms to be answered; the second may only start 50 ms later.
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let answered = Instant::now();
-        drop(turn);
-        let started = second.await.unwrap();
-        assert!(started - answered >= interval);
-    }
-
-    #[tokio::test]
-    async fn defer_pushes_back_everyone() {
-        let spacer = Spacer::new(Duration::ZERO);
-        let cancel = CancellationToken::new();
-        let start = Instant::now();
-        spacer.defer_until(start + Duration::from_millis(150));
-        drop(spacer.wait_turn(&cancel).await.unwrap());
-        assert!(Instant::now() - start >= Duration::from_millis(150));
-        // An earlier deferral does not pull the gate forward, and a past one costs nothing.
-        spacer.defer_until(start);
-        let (_turn, waited) = spacer.wait_turn(&cancel).await.unwrap();
-        assert!(waited < Duration::from_millis(150));
-    }
-
-    #[tokio::test]
-    async fn cancel_interrupts_the_wait() {
-        let spacer = Spacer::new(Duration::from_secs(3600));
-        let cancel = CancellationToken::new();
-        drop(spacer.wait_turn(&cancel).await.unwrap());
-        let trigger = cancel.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            trigger.cancel();
-        });
-        let started = std::time::Instant::now();
-        let result = spacer.wait_turn(&cancel).await;
-        assert!(matches!(result, Err(HttpError::Cancelled)));
-        assert!(started.elapsed() < Duration::from_secs(60));
-    }
-}
+mod tests;

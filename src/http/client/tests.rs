@@ -421,6 +421,150 @@ async fn a_429_holds_back_other_tasks_too() {
     assert!(second_at - requests[0].at >= Duration::from_millis(800));
 }
 
+/// Another client stands for another provider process: its own spacer and file handles, the
+/// same per-user gate directory.
+#[tokio::test]
+async fn a_429_holds_back_other_processes_too() {
+    let server = TestServer::start(|request, _| {
+        if request.path == "/first" && request.header("x-try") == Some("1") {
+            Reply::status(429).header("Retry-After", "1")
+        } else {
+            Reply::status(200)
+        }
+    })
+    .await;
+    let spaced = || {
+        HttpClient::new(HttpSettings {
+            request_interval: Duration::from_millis(20),
+            ..settings(&server.base)
+        })
+        .unwrap()
+    };
+    let (one, two) = (spaced(), spaced());
+    let cancel = CancellationToken::new();
+    let tries = std::sync::atomic::AtomicU32::new(0);
+    let first = one.send_with(
+        one.get("/first"),
+        |request: &mut Request| {
+            let n = tries.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            request.headers_mut().insert("x-try", HeaderValue::from(n));
+            Ok::<_, HttpError>(())
+        },
+        RetryPolicy::Idempotent,
+        &cancel,
+    );
+    let second = async {
+        // Starts once the 429 is in: it must wait for the Retry-After the other client was told.
+        while server.count() == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        two.send(two.get("/second"), RetryPolicy::Idempotent, &cancel)
+            .await
+    };
+    let (first, second) = tokio::join!(first, second);
+    assert_eq!(first.unwrap().status, StatusCode::OK);
+    assert_eq!(second.unwrap().status, StatusCode::OK);
+    let requests = server.requests();
+    let second_at = requests.iter().find(|r| r.path == "/second").unwrap().at;
+    assert!(second_at - requests[0].at >= Duration::from_millis(900));
+}
+
+#[tokio::test]
+async fn a_429_costs_no_attempt() {
+    let server = TestServer::script(vec![
+        Reply::status(429).header("Retry-After", "0"),
+        Reply::status(429).header("Retry-After", "0"),
+        Reply::status(429),
+        Reply::status(503),
+        Reply::status(429).header("Retry-After", "0"),
+        Reply::json(202, r#"{"id":"abc"}"#),
+    ])
+    .await;
+    let http = HttpClient::new(HttpSettings {
+        max_attempts: 2,
+        ..settings(&server.base)
+    })
+    .unwrap();
+    let response = http
+        .send(
+            http.get("/x"),
+            RetryPolicy::Idempotent,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+    // Two attempts (the 503, then the 202), the 429s before each free.
+    assert_eq!(response.status, StatusCode::ACCEPTED);
+    assert_eq!(server.count(), 6);
+}
+
+#[tokio::test]
+async fn endless_429s_end_after_a_bounded_number_of_waits() {
+    let server = TestServer::script(vec![
+        Reply::json(429, r#"{"message":"slow down"}"#).header("Retry-After", "0")
+    ])
+    .await;
+    let http = client(&server.base);
+    let response = http
+        .send(
+            http.post("/create").body("{}"),
+            RetryPolicy::NotIdempotent,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(response.error_message().as_deref(), Some("slow down"));
+    assert_eq!(server.count(), 1 + MAX_THROTTLES as usize);
+}
+
+#[tokio::test]
+async fn one_attempt_means_one_send_even_for_a_429() {
+    let server = TestServer::script(vec![
+        Reply::status(429).header("Retry-After", "0"),
+        Reply::status(200),
+    ])
+    .await;
+    let http = HttpClient::new(HttpSettings {
+        max_attempts: 1,
+        ..settings(&server.base)
+    })
+    .unwrap();
+    let response = http
+        .send(
+            http.get("/x"),
+            RetryPolicy::Idempotent,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(server.count(), 1);
+}
+
+#[tokio::test]
+async fn background_clients_share_everything_but_their_priority() {
+    let server = TestServer::script(vec![Reply::status(200)]).await;
+    let http = HttpClient::new(HttpSettings {
+        request_interval: Duration::from_millis(10),
+        ..settings(&server.base)
+    })
+    .unwrap();
+    let polls = http.background();
+    let derived = polls.with_base_url(&format!("{}/v2", server.base)).unwrap();
+    assert!(format!("{polls:?}").contains("background: true"));
+    assert!(format!("{derived:?}").contains("background: true"));
+    assert!(format!("{http:?}").contains("background: false"));
+    assert!(Arc::ptr_eq(&http.inner.spacer, &derived.inner.spacer));
+    let cancel = CancellationToken::new();
+    derived
+        .send(derived.get("/x"), RetryPolicy::Idempotent, &cancel)
+        .await
+        .unwrap();
+    assert_eq!(server.requests()[0].path, "/v2/x");
+}
+
 #[tokio::test]
 async fn sends_user_agent_and_hides_bodies_in_debug() {
     let server = TestServer::script(vec![Reply::json(200, r#"{"password":"hunter2"}"#)]).await;
