@@ -589,7 +589,7 @@ impl CssClient {
     /// The same client for status polls, which yield to creates, deletes and final reads.
     pub(crate) fn polling(&self) -> CssClient {
         CssClient {
-            http: self.http.clone(), // BACKGROUND: http.background() once merged
+            http: self.http.background(),
             ..self.clone()
         }
     }

@@ -496,7 +496,7 @@ impl InstaclustrClient {
     /// The same client for status polls, which yield to creates, deletes and final reads.
     pub(crate) fn polling(&self) -> InstaclustrClient {
         InstaclustrClient {
-            http: self.http.clone(), // BACKGROUND: http.background() once merged
+            http: self.http.background(),
             ..self.clone()
         }
     }
