@@ -13,7 +13,7 @@
 //!   vendor's verdict does not recognise as progress) reads its own object once, and that read
 //!   decides, so a listing never ends a wait by itself;
 //! - once one object of the board has settled, the board knows how long settling typically takes
-//!   (the shortest join-to-settled time seen, measured at the request that showed it), and each
+//!   (the shortest join-to-settled time seen, measured at the answer that showed it), and each
 //!   wait reads its own object when that time has passed instead of joining listings: objects
 //!   created one slot apart then cost one read each, one slot apart, which is what keeps a
 //!   rate-limited apply at its floor. A prediction that was too early falls back to listings;
@@ -57,7 +57,10 @@ pub enum Priority {
 #[derive(Debug)]
 struct Snapshot<S> {
     generation: u64,
+    /// When the listing was asked for: before any request of it was sent.
     requested_at: Instant,
+    /// When it was answered: what it shows was so at this instant at the latest.
+    answered_at: Instant,
     statuses: Result<HashMap<String, S>, String>,
 }
 
@@ -204,7 +207,8 @@ impl<S> Seat<'_, S> {
         }
     }
 
-    /// The object settled: `observed_at` is when the request that showed it was sent.
+    /// The object settled: `observed_at` is when the request that showed it was answered (a
+    /// request queues for its turn, so the time it was asked for would be too early).
     fn settled(&self, observed_at: Instant) {
         let mut state = self.board.lock();
         let took = observed_at.saturating_duration_since(self.joined);
@@ -256,31 +260,29 @@ where
         if let Some(reason) = ctx.cancel_reason() {
             return Err(stopped(&last, reason));
         }
-        let (priority, observed_at) = match seat.step(prediction_tried) {
+        // `listed_at`: when a listing showed the object settled, for the typical time.
+        let (priority, listed_at) = match seat.step(prediction_tried) {
             Step::Predicted(at) => {
                 prediction_tried = true;
                 if !sleep_until(ctx, at).await {
                     continue;
                 }
-                (Priority::Foreground, Instant::now())
+                (Priority::Foreground, None)
             }
-            Step::OwnPoll => {
-                let sent = Instant::now();
-                match read_once(ctx, &watch, Priority::Background, &mut last).await? {
-                    Some(done) => {
-                        seat.settled(sent);
-                        return Ok(done);
-                    }
-                    None => {
-                        let jitter = 1.0 + (fastrand::f64() - 0.5) * 0.2;
-                        sleep_until(ctx, Instant::now() + own_delay.mul_f64(jitter)).await;
-                        own_delay = own_delay
-                            .mul_f64(board.backoff.factor)
-                            .min(board.backoff.max);
-                        continue;
-                    }
+            Step::OwnPoll => match read_once(ctx, &watch, Priority::Background, &mut last).await? {
+                Some(done) => {
+                    seat.settled(Instant::now());
+                    return Ok(done);
                 }
-            }
+                None => {
+                    let jitter = 1.0 + (fastrand::f64() - 0.5) * 0.2;
+                    sleep_until(ctx, Instant::now() + own_delay.mul_f64(jitter)).await;
+                    own_delay = own_delay
+                        .mul_f64(board.backoff.factor)
+                        .min(board.backoff.max);
+                    continue;
+                }
+            },
             Step::Listing => {
                 let Some(snapshot) =
                     next_listing(board, ctx, &seat, seen, !prediction_tried, &watch.list).await
@@ -290,7 +292,7 @@ where
                 seen = snapshot.generation;
                 match &snapshot.statuses {
                     Ok(statuses) => match (watch.verdict)(statuses.get(watch.id)) {
-                        Listed::Look => (Priority::Foreground, snapshot.requested_at),
+                        Listed::Look => (Priority::Foreground, Some(snapshot.answered_at)),
                         Listed::Pending(status) => {
                             tracing::debug!(
                                 what = watch.what,
@@ -302,17 +304,19 @@ where
                         }
                     },
                     // The listing did not answer: the object's own read does.
-                    Err(_) => (Priority::Foreground, Instant::now()),
+                    Err(_) => (Priority::Foreground, None),
                 }
             }
         };
+        let asked_at = Instant::now();
         if let Some(done) = read_once(ctx, &watch, priority, &mut last).await? {
-            seat.settled(observed_at);
+            // A read that queued for its turn saw the object when it was answered.
+            seat.settled(listed_at.unwrap_or_else(Instant::now));
             return Ok(done);
         }
-        if priority == Priority::Foreground && observed_at.elapsed() < own_delay {
+        if asked_at.elapsed() < own_delay {
             // Not there yet although the prediction or the listing said so: not straight again.
-            sleep_until(ctx, observed_at + own_delay).await;
+            sleep_until(ctx, asked_at + own_delay).await;
         }
     }
 }
@@ -435,6 +439,7 @@ where
     let mut guard = Fetching(board, false);
     let requested_at = Instant::now();
     let statuses = list().await.map_err(|e| e.to_string());
+    let answered_at = Instant::now();
     let mut state = board.lock();
     let generation = state.latest.as_ref().map_or(0, |s| s.generation) + 1;
     if let Err(why) = &statuses {
@@ -447,6 +452,7 @@ where
     let snapshot = Arc::new(Snapshot {
         generation,
         requested_at,
+        answered_at,
         statuses,
     });
     state.latest = Some(Arc::clone(&snapshot));
