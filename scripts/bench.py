@@ -1055,11 +1055,14 @@ def parse_args(argv):
     p.add_argument("--sections", default=",".join(SECTIONS),
                    help=f"comma-separated, from {','.join(SECTIONS)} (default: all)")
     p.add_argument("--runs", type=int, default=3,
-                   help="runs per figure of sections handshake (×10 starts), plan, apply, refresh")
+                   help="runs per figure of sections handshake (×10 starts), plan, apply, refresh "
+                   "(default 3)")
     p.add_argument("--wait-runs", type=int, default=1,
                    help="runs of the 1-3 minute sections floor, css, processes, kill (default 1)")
-    p.add_argument("--terraform", default=os.path.join(ROOT, ".tools/terraform/1.0.3/terraform"))
-    p.add_argument("--bin-dir", required=True, help="where the five binaries are")
+    p.add_argument("--terraform", default=os.path.join(ROOT, ".tools/terraform/1.0.3/terraform"),
+                   help="Terraform 0.14 or newer (default .tools/terraform/1.0.3/terraform)")
+    p.add_argument("--bin-dir", help="ready binaries (the providers and clusterform-sim); "
+                   "without it scripts/bench.sh builds the release ones")
     p.add_argument("--profile", help="how the binaries were built (default: from --bin-dir)")
     p.add_argument("--update", action="store_true",
                    help="rewrite the marked block of BENCHMARKS.md (else print only)")
@@ -1072,6 +1075,8 @@ def parse_args(argv):
         p.error(f"unknown sections {unknown}; choose from {','.join(SECTIONS)}")
     if args.runs < 1 or args.wait_runs < 1:
         p.error("--runs and --wait-runs must be at least 1")
+    if not args.bin_dir:
+        p.error("--bin-dir is needed when bench.py runs alone (scripts/bench.sh builds and passes it)")
     if not args.profile:
         base = os.path.basename(os.path.normpath(args.bin_dir))
         args.profile = base if base in ("debug", "release") else f"unknown (from {base}/)"

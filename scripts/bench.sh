@@ -16,7 +16,7 @@ for ((i = 0; i < ${#args[@]}; i++)); do
 	case ${args[i]} in
 	--bin-dir) bin_dir=${args[i + 1]:-} ;;
 	--bin-dir=*) bin_dir=${args[i]#--bin-dir=} ;;
-	-h | --help) exec python3 "$root/scripts/bench.py" --bin-dir . --help ;;
+	-h | --help) exec python3 "$root/scripts/bench.py" --help ;;
 	esac
 done
 
@@ -25,6 +25,7 @@ if [[ -z $bin_dir ]]; then
 	# What users install: the providers without the simulator feature, with the release
 	# profile's fat LTO (10+ minutes from clean); the simulator needs its default feature.
 	target=${CARGO_TARGET_DIR:-$root/target}
+	echo "bench: building the release binaries into $target/release (fat LTO: 10+ minutes from clean)" >&2
 	cargo build --quiet --release --no-default-features --bins
 	cargo build --quiet --release --bin clusterform-sim
 	extra=(--bin-dir "$target/release" --profile "release (fat LTO; providers built with --no-default-features)")
@@ -41,6 +42,10 @@ fi
 
 command_line="scripts/bench.sh"
 for arg in "$@"; do
-	if [[ $arg =~ ^[A-Za-z0-9_./,=:+-]+$ ]]; then command_line+=" $arg"; else command_line+=" $(printf '%q' "$arg")"; fi
+	if [[ $arg =~ ^[A-Za-z0-9_./,=:+-]+$ ]]; then
+		command_line+=" $arg"
+	else
+		command_line+=" '${arg//\'/\'\\\'\'}'"
+	fi
 done
 exec python3 "$root/scripts/bench.py" "${extra[@]}" "$@" --command-line "$command_line"
