@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 use super::token::{redact, AuthError, Secret, TokenSource};
 use super::waits::StatusBoards;
 use crate::framework::reconcile::{import_advice, CreateFailure, ADDRESS, ADDRESS_NOTE};
+use crate::framework::shared_status::Priority;
 use crate::http::path::{addressable, decode_failure, segment};
 use crate::http::{
     lenient, secrets, HttpClient, HttpError, HttpResponse, RetryPolicy, TransportKind,
@@ -586,10 +587,15 @@ impl CssClient {
         &self.boards
     }
 
-    /// The same client for status polls, which yield to creates, deletes and final reads.
-    pub(crate) fn polling(&self) -> CssClient {
+    /// The same client for status polls (background: they yield to creates, deletes and final
+    /// reads), or for the reads that likely end a wait (foreground).
+    pub(crate) fn at(&self, priority: Priority) -> CssClient {
+        let http = match priority {
+            Priority::Background => self.http.background(),
+            Priority::Foreground => self.http.clone(),
+        };
         CssClient {
-            http: self.http.background(),
+            http,
             ..self.clone()
         }
     }

@@ -195,10 +195,7 @@ impl ClusterResource {
         let what = format!("cluster {id} to become available");
         let misses = Misses::default();
         let check = |priority: Priority| {
-            let client = match priority {
-                Priority::Background => client.polling(),
-                Priority::Foreground => client.clone(),
-            };
+            let client = client.at(priority);
             let misses = &misses;
             async move {
                 // An answer cut off or garbled on the way: the next poll asks again.
@@ -438,10 +435,7 @@ impl Resource for ClusterResource {
         }
         let what = format!("cluster {id} to be deleted");
         let check = |priority: Priority| {
-            let client = match priority {
-                Priority::Background => client.polling(),
-                Priority::Foreground => client.clone(),
-            };
+            let client = client.at(priority);
             let id = &id;
             async move {
                 match client.get_cluster(id, cancel).await? {

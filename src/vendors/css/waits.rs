@@ -52,7 +52,11 @@ where
     let board = client.boards().board(kind);
     let cancel = ctx.cancel_token();
     let list = || async {
-        match client.polling().list_clusters_if_offered(cancel).await? {
+        match client
+            .at(Priority::Background)
+            .list_clusters_if_offered(cancel)
+            .await?
+        {
             ClusterList::Clusters(all) => Ok::<_, E>(
                 all.into_iter()
                     .filter_map(|d| Some((d.id.clone()?, d)))

@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::waits::{self, StatusBoards};
 use crate::framework::reconcile::CreateFailure;
+use crate::framework::shared_status::Priority;
 use crate::http::path::{addressable, decode_failure, segment};
 use crate::http::{lenient, HttpClient, HttpError, HttpResponse, RetryPolicy, TransportKind};
 
@@ -493,10 +494,15 @@ impl InstaclustrClient {
         &self.boards
     }
 
-    /// The same client for status polls, which yield to creates, deletes and final reads.
-    pub(crate) fn polling(&self) -> InstaclustrClient {
+    /// The same client for status polls (background: they yield to creates, deletes and final
+    /// reads), or for the reads that likely end a wait (foreground).
+    pub(crate) fn at(&self, priority: Priority) -> InstaclustrClient {
+        let http = match priority {
+            Priority::Background => self.http.background(),
+            Priority::Foreground => self.http.clone(),
+        };
         InstaclustrClient {
-            http: self.http.background(),
+            http,
             ..self.clone()
         }
     }

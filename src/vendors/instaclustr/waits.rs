@@ -63,7 +63,10 @@ where
     let board = client.boards().board(kind);
     let cancel = ctx.cancel_token();
     let list = || async {
-        let all = client.polling().list_clusters(cancel).await?;
+        let all = client
+            .at(Priority::Background)
+            .list_clusters(cancel)
+            .await?;
         Ok::<_, E>(
             all.into_iter()
                 .filter_map(|c| Some((c.id?, c.derived_status.unwrap_or_default())))
