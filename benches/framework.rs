@@ -33,21 +33,16 @@ fn cluster_state(nodes: usize) -> Value {
         ("wait_for_state", Value::from("RUNNING")),
         ("cluster_status", Value::from("RUNNING")),
         (
-            "data_centre_id",
+            "default_data_centre_id",
             Value::from("c06f0a5f-7632-464c-b2e5-88ca329b7423"),
         ),
         ("default_user_password", Value::from("s3cret-s3cret-s3cret")),
         ("nodes", Value::list((0..nodes).map(node))),
         (
             "cluster_provider",
-            Value::object([
-                ("name", Value::from("AWS_VPC")),
-                ("account_name", Value::Null),
-                ("custom_virtual_network_id", Value::Null),
-                ("disk_encryption_key", Value::Null),
-                ("tags", Value::map([("team", Value::from("orders"))])),
-            ]),
+            Value::map([("name", Value::from("AWS_VPC"))]),
         ),
+        ("tags", Value::map([("team", Value::from("orders"))])),
         ("rack_allocation", Value::Null),
         (
             "bundle",
@@ -104,7 +99,7 @@ fn main() {
             for computed in [
                 "id",
                 "cluster_status",
-                "data_centre_id",
+                "default_data_centre_id",
                 "default_user_password",
                 "nodes",
             ] {
