@@ -21,6 +21,7 @@ use super::retry::{
 };
 use super::secrets;
 use super::spacing::{sleep, Priority, Spacer};
+use super::transport::{Transport, TransportSettings};
 use super::{HttpError, HttpSettings, RetryPolicy};
 
 /// Consecutive 429s a call waits out before it gives the last one back. They cost no attempt
@@ -36,7 +37,7 @@ pub struct HttpClient {
 }
 
 struct Inner {
-    client: reqwest::Client,
+    transport: Arc<Transport>,
     /// The base URL without trailing slashes; empty when callers use absolute URLs.
     base_url: String,
     /// Shared with clients derived by [`HttpClient::with_base_url`]: one gate per process.
@@ -114,27 +115,12 @@ impl HttpClient {
             Some(pem) => parse_ca_bundle(pem)?,
             None => Vec::new(),
         };
-        let client = match build_reqwest(&settings, &extra_roots, false) {
-            Ok(client) => client,
-            // The system verifier refuses to start when the machine has no CA store at all
-            // (minimal containers). Plain-HTTP endpoints (the simulator, appliances on a private
-            // network) must still work there, so fall back to trusting only the given bundle;
-            // public HTTPS then fails per request with a certificate error instead.
-            Err(first) if !settings.insecure => {
-                let first = describe(first);
-                match build_reqwest(&settings, &extra_roots, true) {
-                    Ok(client) => {
-                        tracing::warn!(
-                            cause = %first,
-                            "system CA certificates unavailable; trusting only ca_cert_pem"
-                        );
-                        client
-                    }
-                    Err(_) => return Err(HttpError::Config(first)),
-                }
-            }
-            Err(err) => return Err(HttpError::Config(describe(err))),
-        };
+        let transport = Transport::new(TransportSettings {
+            user_agent: settings.user_agent.clone(),
+            timeout: settings.timeout,
+            insecure: settings.insecure,
+            extra_roots,
+        })?;
         // Without an interval there is nothing to hold across processes: no directory, no files.
         let hosts = if settings.request_interval.is_zero() {
             None
@@ -143,7 +129,7 @@ impl HttpClient {
         };
         Ok(HttpClient {
             inner: Arc::new(Inner {
-                client,
+                transport,
                 base_url,
                 spacer: Arc::new(Spacer::new(
                     settings.request_interval,
@@ -186,7 +172,7 @@ impl HttpClient {
         let inner = &self.inner;
         Ok(HttpClient {
             inner: Arc::new(Inner {
-                client: inner.client.clone(),
+                transport: Arc::clone(&inner.transport),
                 base_url,
                 spacer: Arc::clone(&inner.spacer),
                 max_attempts: inner.max_attempts,
@@ -213,7 +199,7 @@ impl HttpClient {
     /// A request builder for `path` on this client (not yet sent: pass it to [`Self::execute`]
     /// or [`Self::send`]).
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        self.inner.client.request(method, self.url(path))
+        self.inner.transport.plain().request(method, self.url(path))
     }
 
     pub fn get(&self, path: &str) -> RequestBuilder {
@@ -483,14 +469,14 @@ impl HttpClient {
         policy: RetryPolicy,
         cancel: &CancellationToken,
     ) -> Result<Result<Response, reqwest::Error>, HttpError> {
-        let call = self.inner.client.execute(request);
+        let call = self.inner.transport.execute(request);
         match policy {
             RetryPolicy::Idempotent => tokio::select! {
                 biased;
                 _ = cancel.cancelled() => Err(HttpError::Cancelled),
-                result = call => Ok(result),
+                result = call => result,
             },
-            RetryPolicy::NotIdempotent => Ok(call.await),
+            RetryPolicy::NotIdempotent => call.await,
         }
     }
 
@@ -535,31 +521,6 @@ fn register_credentials(headers: &HeaderMap) {
             }
         }
     }
-}
-
-fn build_reqwest(
-    settings: &HttpSettings,
-    extra_roots: &[reqwest::Certificate],
-    only_extra_roots: bool,
-) -> Result<reqwest::Client, reqwest::Error> {
-    let mut builder = reqwest::Client::builder()
-        .user_agent(settings.user_agent.clone())
-        .timeout(settings.timeout)
-        .connect_timeout(settings.timeout.min(Duration::from_secs(30)))
-        // APIs answer where they are asked; following a redirect would turn a POST into a GET
-        // or carry credentials somewhere else. A 3xx reaches the vendor client as a status.
-        .redirect(reqwest::redirect::Policy::none())
-        // reqwest's default too, stated because spacing measures from the answer: a small
-        // request body must not sit in Nagle's buffer waiting for an ACK.
-        .tcp_nodelay(true);
-    if settings.insecure {
-        builder = builder.tls_danger_accept_invalid_certs(true);
-    } else if only_extra_roots {
-        builder = builder.tls_certs_only(extra_roots.iter().cloned());
-    } else if !extra_roots.is_empty() {
-        builder = builder.tls_certs_merge(extra_roots.iter().cloned());
-    }
-    builder.build()
 }
 
 fn parse_ca_bundle(pem: &str) -> Result<Vec<reqwest::Certificate>, HttpError> {

@@ -31,6 +31,7 @@ pub mod secrets;
 mod spacing;
 #[cfg(test)]
 pub(crate) mod testing;
+mod transport;
 
 use std::time::Duration;
 

@@ -80,7 +80,9 @@ pub fn serve_provider<P: Provider>(binary: &'static str, provider: impl FnOnce()
             }
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One thread: Terraform sends a provider a handful of concurrent calls, each mostly waiting on
+    // the network, and a second worker thread only added wake-ups and memory (BENCHMARKS.md).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
