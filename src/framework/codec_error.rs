@@ -59,18 +59,23 @@ pub enum CodecError {
     /// The bytes are not a well-formed encoding (truncated, bad UTF-8, trailing data, ...).
     #[error("{}{message}", at(.path))]
     Malformed { path: Path, message: String },
+    /// The input nests deeper than the codec allows. It carries no path: that would be as long
+    /// as the nesting.
+    #[error("{0}")]
+    TooDeep(String),
     /// A cty type description (schema `type` bytes or a dynamic value's type) is invalid.
     #[error("invalid type description: {0}")]
     InvalidType(String),
 }
 
 impl CodecError {
-    /// The path of the offending value; empty for the root and for type-description errors.
+    /// The path of the offending value; empty for the root, for type-description errors and for
+    /// nesting beyond the limit.
     pub fn path(&self) -> &Path {
         static ROOT: Path = Path(Vec::new());
         match self {
             CodecError::Mismatch { path, .. } | CodecError::Malformed { path, .. } => path,
-            CodecError::InvalidType(_) => &ROOT,
+            CodecError::InvalidType(_) | CodecError::TooDeep(_) => &ROOT,
         }
     }
 
@@ -84,6 +89,15 @@ impl CodecError {
             expected: expected.to_string(),
             found: found.into(),
         }
+    }
+
+    /// The same error one step further from the root: codecs build the path on the way out of
+    /// a failed descent, so a value that decodes fine costs no path at all.
+    pub(crate) fn inside(mut self, step: PathStep) -> Self {
+        if let CodecError::Mismatch { path, .. } | CodecError::Malformed { path, .. } = &mut self {
+            path.0.insert(0, step);
+        }
+        self
     }
 
     pub(crate) fn malformed(path: &[PathStep], message: impl Into<String>) -> Self {

@@ -7,6 +7,8 @@
 //! exact and decimal text otherwise, as cty's marshaller (vmihailenco/msgpack with compact ints)
 //! writes them.
 
+use std::collections::BTreeMap;
+
 use rmp::Marker;
 
 use super::codec_error::{concrete_type, CodecError, PathStep};
@@ -19,13 +21,13 @@ const UNKNOWN: [u8; 3] = [0xd4, 0x00, 0x00];
 
 pub fn encode(value: &Value, ty: &Type) -> Result<Vec<u8>, CodecError> {
     let mut out = Vec::new();
-    encode_value(&mut out, value, ty, &mut Vec::new())?;
+    encode_value(&mut out, value, ty)?;
     Ok(out)
 }
 
 pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
     let mut r = Reader { buf: bytes, pos: 0 };
-    let value = decode_value(&mut r, ty, &mut Vec::new())?;
+    let value = decode_value(&mut r, ty, 0)?;
     if r.pos != bytes.len() {
         return Err(CodecError::malformed(
             &[],
@@ -35,20 +37,15 @@ pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
     Ok(value)
 }
 
-fn encode_value(
-    out: &mut Vec<u8>,
-    value: &Value,
-    ty: &Type,
-    path: &mut Vec<PathStep>,
-) -> Result<(), CodecError> {
+fn encode_value(out: &mut Vec<u8>, value: &Value, ty: &Type) -> Result<(), CodecError> {
     if let Value::Unknown = value {
         out.extend_from_slice(&UNKNOWN);
         return Ok(());
     }
     if *ty == Type::Dynamic {
-        return encode_dynamic(out, value, path);
+        return encode_dynamic(out, value);
     }
-    let mismatch = || Err(CodecError::mismatch(path, ty, value.kind()));
+    let mismatch = || Err(CodecError::mismatch(&[], ty, value.kind()));
     match (value, ty) {
         (Value::Null, _) => out.push(0xc0),
         (Value::Dynamic { ty: inner, value }, _) => {
@@ -56,60 +53,63 @@ fn encode_value(
             // as long as the types agree.
             if inner != ty {
                 return Err(CodecError::mismatch(
-                    path,
+                    &[],
                     ty,
                     format!("dynamic value of type {inner}"),
                 ));
             }
-            encode_value(out, value, ty, path)?;
+            encode_value(out, value, ty)?;
         }
         (Value::Bool(b), Type::Bool) => out.push(if *b { 0xc3 } else { 0xc2 }),
-        (Value::String(s), Type::String) => write_str(out, s, path)?,
-        (Value::Number(n), Type::Number) => write_number(out, n, path)?,
+        (Value::String(s), Type::String) => write_str(out, s)?,
+        (Value::Number(n), Type::Number) => write_number(out, n)?,
         (Value::List(items), Type::List(ety)) | (Value::Set(items), Type::Set(ety)) => {
-            write_len(out, items.len(), [0x90, 0xdc, 0xdd], 16, path)?;
+            write_len(out, items.len(), [0x90, 0xdc, 0xdd], 16)?;
             for (i, item) in items.iter().enumerate() {
-                path.push(PathStep::Index(i as u64));
-                encode_value(out, item, ety, path)?;
-                path.pop();
+                encode_value(out, item, ety).map_err(|e| e.inside(PathStep::Index(i as u64)))?;
             }
         }
         (Value::Tuple(items), Type::Tuple(etys)) => {
             if items.len() != etys.len() {
                 return Err(CodecError::mismatch(
-                    path,
+                    &[],
                     format!("tuple of {} elements", etys.len()),
                     format!("tuple of {} elements", items.len()),
                 ));
             }
-            write_len(out, items.len(), [0x90, 0xdc, 0xdd], 16, path)?;
+            write_len(out, items.len(), [0x90, 0xdc, 0xdd], 16)?;
             for (i, (item, ety)) in items.iter().zip(etys).enumerate() {
-                path.push(PathStep::Index(i as u64));
-                encode_value(out, item, ety, path)?;
-                path.pop();
+                encode_value(out, item, ety).map_err(|e| e.inside(PathStep::Index(i as u64)))?;
             }
         }
         (Value::Map(entries), Type::Map(ety)) => {
-            write_len(out, entries.len(), [0x80, 0xde, 0xdf], 16, path)?;
+            write_len(out, entries.len(), [0x80, 0xde, 0xdf], 16)?;
             for (key, item) in entries {
-                path.push(PathStep::Key(key.clone()));
-                write_str(out, key, path)?;
-                encode_value(out, item, ety, path)?;
-                path.pop();
+                write_str(out, key)
+                    .and_then(|()| encode_value(out, item, ety))
+                    .map_err(|e| e.inside(PathStep::Key(key.clone())))?;
             }
         }
         (Value::Object(attrs), Type::Object(atys)) => {
             if let Some(extra) = attrs.keys().find(|k| !atys.contains_key(*k)) {
-                path.push(PathStep::Attr(extra.clone()));
-                let err = CodecError::malformed(path, "attribute is not in the schema type");
-                return Err(err);
+                let at = [PathStep::Attr(extra.clone())];
+                return Err(CodecError::malformed(
+                    &at,
+                    "attribute is not in the schema type",
+                ));
             }
-            write_len(out, atys.len(), [0x80, 0xde, 0xdf], 16, path)?;
+            write_len(out, atys.len(), [0x80, 0xde, 0xdf], 16)?;
+            // Both maps are sorted by name and the value's names are the type's (checked
+            // above): one ordered pass pairs them, and what the value lacks is null.
+            let mut given = attrs.iter().peekable();
             for (name, aty) in atys {
-                path.push(PathStep::Attr(name.clone()));
-                write_str(out, name, path)?;
-                encode_value(out, attrs.get(name).unwrap_or(&Value::Null), aty, path)?;
-                path.pop();
+                let value = match given.next_if(|(k, _)| *k == name) {
+                    Some((_, value)) => value,
+                    None => &Value::Null,
+                };
+                write_str(out, name)
+                    .and_then(|()| encode_value(out, value, aty))
+                    .map_err(|e| e.inside(PathStep::Attr(name.clone())))?;
             }
         }
         _ => return mismatch(),
@@ -119,31 +119,27 @@ fn encode_value(
 
 /// At a `dynamic` position cty writes an untyped null as nil and an unknown of unknown type as
 /// the bare extension; anything else carries its type: `[type JSON (bin), value]`.
-fn encode_dynamic(
-    out: &mut Vec<u8>,
-    value: &Value,
-    path: &mut Vec<PathStep>,
-) -> Result<(), CodecError> {
+fn encode_dynamic(out: &mut Vec<u8>, value: &Value) -> Result<(), CodecError> {
     let (ty, inner) = match value {
         Value::Null => {
             out.push(0xc0);
             return Ok(());
         }
-        known => concrete_type(known, path)?,
+        known => concrete_type(known, &[])?,
     };
     out.push(0x92);
-    write_bin(out, &ty.to_json_bytes(), path)?;
-    encode_value(out, inner, &ty, path)
+    write_bin(out, &ty.to_json_bytes())?;
+    encode_value(out, inner, &ty)
 }
 
-fn write_number(out: &mut Vec<u8>, n: &Number, path: &[PathStep]) -> Result<(), CodecError> {
+fn write_number(out: &mut Vec<u8>, n: &Number) -> Result<(), CodecError> {
     match n.wire_form() {
         WireNumber::Int(i) => write_int(out, i),
         WireNumber::Float(f) => {
             out.push(0xcb);
             out.extend_from_slice(&f.to_bits().to_be_bytes());
         }
-        WireNumber::Text(t) => write_str(out, &t, path)?,
+        WireNumber::Text(t) => write_str(out, &t)?,
     }
     Ok(())
 }
@@ -182,13 +178,13 @@ fn write_int(out: &mut Vec<u8>, i: i64) {
     }
 }
 
-fn write_str(out: &mut Vec<u8>, s: &str, path: &[PathStep]) -> Result<(), CodecError> {
-    write_len(out, s.len(), [0xa0, 0xda, 0xdb], 32, path)?;
+fn write_str(out: &mut Vec<u8>, s: &str) -> Result<(), CodecError> {
+    write_len(out, s.len(), [0xa0, 0xda, 0xdb], 32)?;
     out.extend_from_slice(s.as_bytes());
     Ok(())
 }
 
-fn write_bin(out: &mut Vec<u8>, b: &[u8], path: &[PathStep]) -> Result<(), CodecError> {
+fn write_bin(out: &mut Vec<u8>, b: &[u8]) -> Result<(), CodecError> {
     match b.len() {
         n if n <= 0xff => out.extend_from_slice(&[0xc4, n as u8]),
         n if n <= 0xffff => {
@@ -197,7 +193,7 @@ fn write_bin(out: &mut Vec<u8>, b: &[u8], path: &[PathStep]) -> Result<(), Codec
         }
         n => {
             out.push(0xc6);
-            out.extend_from_slice(&checked_u32(n, path)?.to_be_bytes());
+            out.extend_from_slice(&checked_u32(n)?.to_be_bytes());
         }
     }
     out.extend_from_slice(b);
@@ -211,7 +207,6 @@ fn write_len(
     len: usize,
     [fix, marker16, marker32]: [u8; 3],
     fix_limit: usize,
-    path: &[PathStep],
 ) -> Result<(), CodecError> {
     let is_str = fix == 0xa0;
     if len < fix_limit {
@@ -223,13 +218,13 @@ fn write_len(
         out.extend_from_slice(&(len as u16).to_be_bytes());
     } else {
         out.push(marker32);
-        out.extend_from_slice(&checked_u32(len, path)?.to_be_bytes());
+        out.extend_from_slice(&checked_u32(len)?.to_be_bytes());
     }
     Ok(())
 }
 
-fn checked_u32(len: usize, path: &[PathStep]) -> Result<u32, CodecError> {
-    u32::try_from(len).map_err(|_| CodecError::malformed(path, "too long for msgpack"))
+fn checked_u32(len: usize) -> Result<u32, CodecError> {
+    u32::try_from(len).map_err(|_| CodecError::malformed(&[], "too long for msgpack"))
 }
 
 struct Reader<'a> {
@@ -238,14 +233,14 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    fn peek(&self, path: &[PathStep]) -> Result<Marker, CodecError> {
+    fn peek(&self) -> Result<Marker, CodecError> {
         match self.buf.get(self.pos) {
             Some(b) => Ok(Marker::from_u8(*b)),
-            None => Err(truncated(path)),
+            None => Err(truncated()),
         }
     }
 
-    fn take(&mut self, n: usize, path: &[PathStep]) -> Result<&'a [u8], CodecError> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], CodecError> {
         let end = self.pos.checked_add(n).filter(|end| *end <= self.buf.len());
         match end {
             Some(end) => {
@@ -253,31 +248,31 @@ impl<'a> Reader<'a> {
                 self.pos = end;
                 Ok(bytes)
             }
-            None => Err(truncated(path)),
+            None => Err(truncated()),
         }
     }
 
-    fn array<const N: usize>(&mut self, path: &[PathStep]) -> Result<[u8; N], CodecError> {
-        let bytes = self.take(N, path)?;
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], CodecError> {
+        let bytes = self.take(N)?;
         let mut out = [0u8; N];
         out.copy_from_slice(bytes);
         Ok(out)
     }
 
-    fn u8(&mut self, path: &[PathStep]) -> Result<u8, CodecError> {
-        Ok(self.array::<1>(path)?[0])
+    fn u8(&mut self) -> Result<u8, CodecError> {
+        Ok(self.array::<1>()?[0])
     }
 
-    fn u16(&mut self, path: &[PathStep]) -> Result<u16, CodecError> {
-        Ok(u16::from_be_bytes(self.array(path)?))
+    fn u16(&mut self) -> Result<u16, CodecError> {
+        Ok(u16::from_be_bytes(self.array()?))
     }
 
-    fn u32(&mut self, path: &[PathStep]) -> Result<u32, CodecError> {
-        Ok(u32::from_be_bytes(self.array(path)?))
+    fn u32(&mut self) -> Result<u32, CodecError> {
+        Ok(u32::from_be_bytes(self.array()?))
     }
 
-    fn u64(&mut self, path: &[PathStep]) -> Result<u64, CodecError> {
-        Ok(u64::from_be_bytes(self.array(path)?))
+    fn u64(&mut self) -> Result<u64, CodecError> {
+        Ok(u64::from_be_bytes(self.array()?))
     }
 
     /// Bytes still unread: an upper bound for any element count, so a forged length cannot
@@ -287,8 +282,8 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn truncated(path: &[PathStep]) -> CodecError {
-    CodecError::malformed(path, "unexpected end of msgpack data")
+fn truncated() -> CodecError {
+    CodecError::malformed(&[], "unexpected end of msgpack data")
 }
 
 fn describe(m: Marker) -> &'static str {
@@ -311,52 +306,51 @@ fn describe(m: Marker) -> &'static str {
 /// Deeper than any schema; shallow enough that hostile input cannot exhaust the stack. The
 /// schema type bounds the nesting everywhere except at `dynamic` positions, whose values bring
 /// their own type: a `list(dynamic)` whose elements are `list(dynamic)`s nests without end.
-/// Every level below a container adds a path step, so the path's length is the depth.
+/// `depth` counts the containers around a value.
 const MAX_DEPTH: usize = 64;
 
-fn decode_value(r: &mut Reader, ty: &Type, path: &mut Vec<PathStep>) -> Result<Value, CodecError> {
-    if path.len() > MAX_DEPTH {
-        return Err(CodecError::malformed(
-            &[],
-            format!("msgpack value nested deeper than {MAX_DEPTH} levels"),
-        ));
+fn decode_value(r: &mut Reader, ty: &Type, depth: usize) -> Result<Value, CodecError> {
+    if depth > MAX_DEPTH {
+        return Err(CodecError::TooDeep(format!(
+            "msgpack value nested deeper than {MAX_DEPTH} levels"
+        )));
     }
-    let marker = r.peek(path)?;
+    let marker = r.peek()?;
     // cty treats every extension as an unknown, whatever the position's type; ext 12 adds
     // refinements we do not keep.
-    if skip_extension(r, marker, path)? {
+    if skip_extension(r, marker)? {
         return Ok(Value::Unknown);
     }
     if *ty == Type::Dynamic {
-        return decode_dynamic(r, marker, path);
+        return decode_dynamic(r, marker, depth);
     }
     if marker == Marker::Null {
         r.pos += 1;
         return Ok(Value::Null);
     }
-    let mismatch = |path: &[PathStep]| Err(CodecError::mismatch(path, ty, describe(marker)));
+    let mismatch = || Err(CodecError::mismatch(&[], ty, describe(marker)));
     match ty {
         Type::Bool => match marker {
             Marker::True | Marker::False => {
                 r.pos += 1;
                 Ok(Value::Bool(marker == Marker::True))
             }
-            _ => mismatch(path),
+            _ => mismatch(),
         },
-        Type::String => match read_text(r, marker, path)? {
+        Type::String => match read_text(r, marker)? {
             Some(s) => Ok(Value::String(s.to_string())),
-            None => mismatch(path),
+            None => mismatch(),
         },
-        Type::Number => decode_number(r, marker, path).map(Value::Number),
+        Type::Number => decode_number(r, marker).map(Value::Number),
         Type::List(ety) | Type::Set(ety) => {
-            let Some(len) = read_array_len(r, marker, path)? else {
-                return mismatch(path);
+            let Some(len) = read_array_len(r, marker)? else {
+                return mismatch();
             };
             let mut items = Vec::with_capacity(len.min(r.remaining()));
             for i in 0..len {
-                path.push(PathStep::Index(i as u64));
-                items.push(decode_value(r, ety, path)?);
-                path.pop();
+                let item = decode_value(r, ety, depth + 1)
+                    .map_err(|e| e.inside(PathStep::Index(i as u64)))?;
+                items.push(item);
             }
             Ok(if matches!(ty, Type::Set(_)) {
                 Value::Set(items)
@@ -365,91 +359,120 @@ fn decode_value(r: &mut Reader, ty: &Type, path: &mut Vec<PathStep>) -> Result<V
             })
         }
         Type::Tuple(etys) => {
-            let Some(len) = read_array_len(r, marker, path)? else {
-                return mismatch(path);
+            let Some(len) = read_array_len(r, marker)? else {
+                return mismatch();
             };
             if len != etys.len() {
                 return Err(CodecError::mismatch(
-                    path,
+                    &[],
                     format!("tuple of {} elements", etys.len()),
                     format!("array of {len}"),
                 ));
             }
             let mut items = Vec::with_capacity(len);
             for (i, ety) in etys.iter().enumerate() {
-                path.push(PathStep::Index(i as u64));
-                items.push(decode_value(r, ety, path)?);
-                path.pop();
+                let item = decode_value(r, ety, depth + 1)
+                    .map_err(|e| e.inside(PathStep::Index(i as u64)))?;
+                items.push(item);
             }
             Ok(Value::Tuple(items))
         }
         Type::Map(ety) => {
-            let Some(len) = read_map_len(r, marker, path)? else {
-                return mismatch(path);
+            let Some(len) = read_map_len(r, marker)? else {
+                return mismatch();
             };
-            let mut entries = std::collections::BTreeMap::new();
+            let mut entries = BTreeMap::new();
             for _ in 0..len {
-                let key = read_key(r, path)?;
-                path.push(PathStep::Key(key.clone()));
-                let item = decode_value(r, ety, path)?;
-                if entries.insert(key, item).is_some() {
-                    return Err(CodecError::malformed(path, "duplicate map key"));
+                let key = read_key(r)?;
+                let item = match decode_value(r, ety, depth + 1) {
+                    Ok(item) => item,
+                    Err(e) => return Err(e.inside(PathStep::Key(key))),
+                };
+                if entries.contains_key(&key) {
+                    let at = [PathStep::Key(key)];
+                    return Err(CodecError::malformed(&at, "duplicate map key"));
                 }
-                path.pop();
+                entries.insert(key, item);
             }
             Ok(Value::Map(entries))
         }
         Type::Object(atys) => {
-            let Some(len) = read_map_len(r, marker, path)? else {
-                return mismatch(path);
+            let Some(len) = read_map_len(r, marker)? else {
+                return mismatch();
             };
-            // cty insists on every attribute being present; we fill gaps with null instead,
-            // since the resulting value is the same.
-            let mut attrs = std::collections::BTreeMap::new();
+            let mut given = Vec::with_capacity(len.min(r.remaining()));
             for _ in 0..len {
-                let name = read_key(r, path)?;
-                path.push(PathStep::Attr(name.clone()));
+                let name = read_key(r)?;
                 let Some(aty) = atys.get(&name) else {
-                    return Err(CodecError::malformed(path, "unsupported attribute"));
+                    let at = [PathStep::Attr(name)];
+                    return Err(CodecError::malformed(&at, "unsupported attribute"));
                 };
-                let item = decode_value(r, aty, path)?;
-                if attrs.insert(name, item).is_some() {
-                    return Err(CodecError::malformed(path, "duplicate attribute"));
+                match decode_value(r, aty, depth + 1) {
+                    Ok(item) => given.push((name, item)),
+                    Err(e) => return Err(e.inside(PathStep::Attr(name))),
                 }
-                path.pop();
             }
-            for name in atys.keys() {
-                attrs.entry(name.clone()).or_insert(Value::Null);
-            }
-            Ok(Value::Object(attrs))
+            object_from(given, atys).map(Value::Object)
         }
-        Type::Dynamic => decode_dynamic(r, marker, path),
+        Type::Dynamic => decode_dynamic(r, marker, depth),
     }
 }
 
-fn decode_dynamic(
-    r: &mut Reader,
-    marker: Marker,
-    path: &mut Vec<PathStep>,
-) -> Result<Value, CodecError> {
+/// The attributes of a decoded object, with null for those the input left out: cty insists on
+/// every attribute being present, and filling the gaps gives the same value.
+fn object_from(
+    given: Vec<(String, Value)>,
+    atys: &BTreeMap<String, Type>,
+) -> Result<BTreeMap<String, Value>, CodecError> {
+    if given.windows(2).all(|pair| pair[0].0 < pair[1].0) {
+        // Sorted by name, as cty writes objects: one pass along the type's names, and the map
+        // is built from sorted entries. Every given name is one of the type's (checked).
+        let mut given = given.into_iter().peekable();
+        let all: Vec<(String, Value)> = atys
+            .keys()
+            .map(|name| {
+                given
+                    .next_if(|(given_name, _)| given_name == name)
+                    .unwrap_or_else(|| (name.clone(), Value::Null))
+            })
+            .collect();
+        return Ok(all.into_iter().collect());
+    }
+    let mut attrs = BTreeMap::new();
+    for (name, item) in given {
+        if attrs.contains_key(&name) {
+            let at = [PathStep::Attr(name)];
+            return Err(CodecError::malformed(&at, "duplicate attribute"));
+        }
+        attrs.insert(name, item);
+    }
+    for name in atys.keys() {
+        if !attrs.contains_key(name) {
+            attrs.insert(name.clone(), Value::Null);
+        }
+    }
+    Ok(attrs)
+}
+
+fn decode_dynamic(r: &mut Reader, marker: Marker, depth: usize) -> Result<Value, CodecError> {
     if marker == Marker::Null {
         r.pos += 1;
         return Ok(Value::Null);
     }
-    match read_array_len(r, marker, path)? {
+    match read_array_len(r, marker)? {
         Some(2) => {}
         _ => {
             return Err(CodecError::mismatch(
-                path,
+                &[],
                 "dynamic value as [type, value]",
                 describe(marker),
             ))
         }
     }
-    let type_marker = r.peek(path)?;
-    let Some(type_json) = read_bytes(r, type_marker, path)? else {
+    let type_marker = r.peek()?;
+    let Some(type_json) = read_bytes(r, type_marker)? else {
         return Err(CodecError::mismatch(
-            path,
+            &[],
             "type JSON bytes",
             describe(type_marker),
         ));
@@ -457,49 +480,49 @@ fn decode_dynamic(
     let ty = Type::from_json_bytes(type_json)?;
     if ty == Type::Dynamic {
         return Err(CodecError::malformed(
-            path,
+            &[],
             "a dynamic value's own type cannot be dynamic",
         ));
     }
-    let value = decode_value(r, &ty, path)?;
+    let value = decode_value(r, &ty, depth)?;
     Ok(Value::dynamic(ty, value))
 }
 
-fn decode_number(r: &mut Reader, marker: Marker, path: &[PathStep]) -> Result<Number, CodecError> {
+fn decode_number(r: &mut Reader, marker: Marker) -> Result<Number, CodecError> {
     let start = r.pos;
     r.pos += 1;
     let n = match marker {
         Marker::FixPos(v) => Number::from(i64::from(v)),
         Marker::FixNeg(v) => Number::from(i64::from(v)),
-        Marker::U8 => Number::from(u32::from(r.u8(path)?)),
-        Marker::U16 => Number::from(u32::from(r.u16(path)?)),
-        Marker::U32 => Number::from(r.u32(path)?),
-        Marker::U64 => Number::from(r.u64(path)?),
-        Marker::I8 => Number::from(i64::from(r.u8(path)? as i8)),
-        Marker::I16 => Number::from(i64::from(r.u16(path)? as i16)),
-        Marker::I32 => Number::from(i64::from(r.u32(path)? as i32)),
-        Marker::I64 => Number::from(r.u64(path)? as i64),
-        Marker::F32 => float(f64::from(f32::from_bits(r.u32(path)?)), path)?,
-        Marker::F64 => float(f64::from_bits(r.u64(path)?), path)?,
+        Marker::U8 => Number::from(u32::from(r.u8()?)),
+        Marker::U16 => Number::from(u32::from(r.u16()?)),
+        Marker::U32 => Number::from(r.u32()?),
+        Marker::U64 => Number::from(r.u64()?),
+        Marker::I8 => Number::from(i64::from(r.u8()? as i8)),
+        Marker::I16 => Number::from(i64::from(r.u16()? as i16)),
+        Marker::I32 => Number::from(i64::from(r.u32()? as i32)),
+        Marker::I64 => Number::from(r.u64()? as i64),
+        Marker::F32 => float(f64::from(f32::from_bits(r.u32()?)))?,
+        Marker::F64 => float(f64::from_bits(r.u64()?))?,
         _ => {
             r.pos = start;
-            match read_text(r, marker, path)? {
+            match read_text(r, marker)? {
                 Some(text) => text.parse().map_err(|_| {
-                    CodecError::malformed(path, format!("{text:?} is not a valid number"))
+                    CodecError::malformed(&[], format!("{text:?} is not a valid number"))
                 })?,
-                None => return Err(CodecError::mismatch(path, "number", describe(marker))),
+                None => return Err(CodecError::mismatch(&[], "number", describe(marker))),
             }
         }
     };
     Ok(n)
 }
 
-fn float(f: f64, path: &[PathStep]) -> Result<Number, CodecError> {
-    Number::from_f64(f).ok_or_else(|| CodecError::malformed(path, "NaN is not a valid number"))
+fn float(f: f64) -> Result<Number, CodecError> {
+    Number::from_f64(f).ok_or_else(|| CodecError::malformed(&[], "NaN is not a valid number"))
 }
 
 /// Consumes an extension if one is next, reporting whether it did.
-fn skip_extension(r: &mut Reader, marker: Marker, path: &[PathStep]) -> Result<bool, CodecError> {
+fn skip_extension(r: &mut Reader, marker: Marker) -> Result<bool, CodecError> {
     let data_len = match marker {
         Marker::FixExt1 => 1,
         Marker::FixExt2 => 2,
@@ -509,9 +532,9 @@ fn skip_extension(r: &mut Reader, marker: Marker, path: &[PathStep]) -> Result<b
         Marker::Ext8 | Marker::Ext16 | Marker::Ext32 => {
             r.pos += 1;
             match marker {
-                Marker::Ext8 => usize::from(r.u8(path)?),
-                Marker::Ext16 => usize::from(r.u16(path)?),
-                _ => r.u32(path)? as usize,
+                Marker::Ext8 => usize::from(r.u8()?),
+                Marker::Ext16 => usize::from(r.u16()?),
+                _ => r.u32()? as usize,
             }
         }
         _ => return Ok(false),
@@ -523,59 +546,47 @@ fn skip_extension(r: &mut Reader, marker: Marker, path: &[PathStep]) -> Result<b
         r.pos += 1;
     }
     // The extension type byte, then the payload.
-    r.take(1 + data_len, path)?;
+    r.take(1 + data_len)?;
     Ok(true)
 }
 
 /// A str (or, as cty's decoder also allows, bin) holding UTF-8 text; `None` if another kind.
-fn read_text<'a>(
-    r: &mut Reader<'a>,
-    marker: Marker,
-    path: &[PathStep],
-) -> Result<Option<&'a str>, CodecError> {
-    match read_bytes(r, marker, path)? {
+fn read_text<'a>(r: &mut Reader<'a>, marker: Marker) -> Result<Option<&'a str>, CodecError> {
+    match read_bytes(r, marker)? {
         Some(bytes) => std::str::from_utf8(bytes)
             .map(Some)
-            .map_err(|_| CodecError::malformed(path, "string is not valid UTF-8")),
+            .map_err(|_| CodecError::malformed(&[], "string is not valid UTF-8")),
         None => Ok(None),
     }
 }
 
 /// The payload of a str or bin; `None` (consuming nothing) for any other kind.
-fn read_bytes<'a>(
-    r: &mut Reader<'a>,
-    marker: Marker,
-    path: &[PathStep],
-) -> Result<Option<&'a [u8]>, CodecError> {
+fn read_bytes<'a>(r: &mut Reader<'a>, marker: Marker) -> Result<Option<&'a [u8]>, CodecError> {
     let start = r.pos;
     r.pos += 1;
     let len = match marker {
         Marker::FixStr(n) => usize::from(n),
-        Marker::Str8 | Marker::Bin8 => usize::from(r.u8(path)?),
-        Marker::Str16 | Marker::Bin16 => usize::from(r.u16(path)?),
-        Marker::Str32 | Marker::Bin32 => r.u32(path)? as usize,
+        Marker::Str8 | Marker::Bin8 => usize::from(r.u8()?),
+        Marker::Str16 | Marker::Bin16 => usize::from(r.u16()?),
+        Marker::Str32 | Marker::Bin32 => r.u32()? as usize,
         _ => {
             r.pos = start;
             return Ok(None);
         }
     };
-    r.take(len, path).map(Some)
+    r.take(len).map(Some)
 }
 
-fn read_key(r: &mut Reader, path: &[PathStep]) -> Result<String, CodecError> {
-    let marker = r.peek(path)?;
-    match read_text(r, marker, path)? {
+fn read_key(r: &mut Reader) -> Result<String, CodecError> {
+    let marker = r.peek()?;
+    match read_text(r, marker)? {
         Some(s) => Ok(s.to_string()),
-        None => Err(CodecError::mismatch(path, "string key", describe(marker))),
+        None => Err(CodecError::mismatch(&[], "string key", describe(marker))),
     }
 }
 
-fn read_array_len(
-    r: &mut Reader,
-    marker: Marker,
-    path: &[PathStep],
-) -> Result<Option<usize>, CodecError> {
-    read_container_len(r, marker, path, |m| match m {
+fn read_array_len(r: &mut Reader, marker: Marker) -> Result<Option<usize>, CodecError> {
+    read_container_len(r, marker, |m| match m {
         Marker::FixArray(n) => Some(Len::Fixed(n)),
         Marker::Array16 => Some(Len::Two),
         Marker::Array32 => Some(Len::Four),
@@ -583,12 +594,8 @@ fn read_array_len(
     })
 }
 
-fn read_map_len(
-    r: &mut Reader,
-    marker: Marker,
-    path: &[PathStep],
-) -> Result<Option<usize>, CodecError> {
-    read_container_len(r, marker, path, |m| match m {
+fn read_map_len(r: &mut Reader, marker: Marker) -> Result<Option<usize>, CodecError> {
+    read_container_len(r, marker, |m| match m {
         Marker::FixMap(n) => Some(Len::Fixed(n)),
         Marker::Map16 => Some(Len::Two),
         Marker::Map32 => Some(Len::Four),
@@ -605,7 +612,6 @@ enum Len {
 fn read_container_len(
     r: &mut Reader,
     marker: Marker,
-    path: &[PathStep],
     classify: impl Fn(Marker) -> Option<Len>,
 ) -> Result<Option<usize>, CodecError> {
     let Some(kind) = classify(marker) else {
@@ -614,8 +620,8 @@ fn read_container_len(
     r.pos += 1;
     Ok(Some(match kind {
         Len::Fixed(n) => usize::from(n),
-        Len::Two => usize::from(r.u16(path)?),
-        Len::Four => r.u32(path)? as usize,
+        Len::Two => usize::from(r.u16()?),
+        Len::Four => r.u32()? as usize,
     }))
 }
 

@@ -177,7 +177,9 @@ impl Walk<'_> {
         at: &AttrPath,
     ) {
         for (name, attr) in &block.attributes {
-            if !attr.is_argument() {
+            let (p, n) = (field(prior, name), field(planned, name));
+            // Unchanged: nothing to classify, and no path to build (the common case of a plan).
+            if !attr.is_argument() || p == n {
                 continue;
             }
             // Moving a secret to its configured write-only twin is no removal.
@@ -190,24 +192,18 @@ impl Walk<'_> {
                 removal_error: attr.removal_error.filter(|_| !moved_to_twin),
                 fixed_reason: attr.fixed_reason,
             };
-            self.argument(
-                &declared,
-                field(prior, name),
-                field(planned, name),
-                field(config, name),
-                &at.clone().attr(name),
-            );
+            self.argument(&declared, p, n, field(config, name), &at.clone().attr(name));
         }
         for (name, nested) in &block.blocks {
-            if name == TIMEOUTS_BLOCK && at.steps().is_empty() {
-                continue;
-            }
-            let path = at.clone().attr(name);
             let (p, n, c) = (
                 field(prior, name),
                 field(planned, name),
                 field(config, name),
             );
+            if p == n || (name == TIMEOUTS_BLOCK && at.steps().is_empty()) {
+                continue;
+            }
+            let path = at.clone().attr(name);
             if nested.change.is_some() {
                 let declared = Declared {
                     change: nested.change.as_ref(),

@@ -352,7 +352,9 @@ fn codec_shape(e: &CodecError) -> u64 {
             expected, found, ..
         } => format!("{expected} / {found}"),
         CodecError::Malformed { message, .. } => message.clone(),
-        CodecError::InvalidType(message) => message.chars().take(24).collect(),
+        CodecError::InvalidType(message) | CodecError::TooDeep(message) => {
+            message.chars().take(24).collect()
+        }
     };
     mix(shape::hash(path.as_bytes()), shape::of_text(&detail))
 }
