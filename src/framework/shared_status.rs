@@ -18,7 +18,11 @@
 //!   created one slot apart then cost one read each, one slot apart, which is what keeps a
 //!   rate-limited apply at its floor. A prediction that was too early falls back to listings;
 //! - listings hold back while a predicted read is due within two pauses, so they do not take
-//!   the slot that read needs.
+//!   the slot that read needs;
+//! - with a [`HostNote`] (an API with a request interval, whose slots all processes of the host
+//!   share), the typical time is also left for the boards of the other provider processes, and
+//!   taken from them: their waits then predict too instead of listing until one of their own
+//!   objects settles.
 //!
 //! Status polls go out as background requests (they yield to creates and deletes); the read a
 //! listing or a prediction calls for is likely the final one and goes out in the foreground.
@@ -33,6 +37,7 @@ use tokio::time::Instant;
 
 use super::context::Ctx;
 use super::poll::{Backoff, Poll, WaitError};
+use crate::http::HostNote;
 
 /// What a listing says about one waited-for object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +83,8 @@ struct State<S> {
     /// The listing failed lately: until then every wait polls its own object.
     listing_broken_until: Option<Instant>,
     typical: Option<Duration>,
+    /// When the host note was last read, so that many waits do not read it at every step.
+    note_read_at: Option<Instant>,
 }
 
 /// The meeting point of the concurrent waits of one kind; see the module documentation.
@@ -88,7 +95,12 @@ pub struct StatusBoard<S> {
     /// The API's request interval; zero means listings back off from half a second.
     interval: Duration,
     backoff: Backoff,
+    /// The typical time as the other provider processes of this host learned it.
+    note: Option<HostNote>,
 }
+
+/// How often a board without a typical time of its own looks at the host note.
+const NOTE_READ_PAUSE: Duration = Duration::from_millis(500);
 
 /// How long a failed listing sends the waits back to their own polls.
 const BROKEN_LISTING_RETRY: Duration = Duration::from_secs(60);
@@ -111,10 +123,31 @@ impl<S> StatusBoard<S> {
                 quiet_listings: 0,
                 listing_broken_until: None,
                 typical: None,
+                note_read_at: None,
             }),
             news: Notify::new(),
             interval,
             backoff: Backoff::default(),
+            note: None,
+        }
+    }
+
+    /// The same board sharing its typical time through `note` (see the module documentation).
+    pub fn with_note(mut self, note: Option<HostNote>) -> Self {
+        self.note = note;
+        self
+    }
+
+    /// Takes the other processes' typical time while this board has none of its own.
+    fn consult_note(&self, state: &mut State<S>) {
+        let Some(note) = &self.note else { return };
+        let now = Instant::now();
+        let due = state
+            .note_read_at
+            .is_none_or(|at| now.duration_since(at) >= NOTE_READ_PAUSE);
+        if state.typical.is_none() && due {
+            state.note_read_at = Some(now);
+            state.typical = note.read();
         }
     }
 
@@ -192,6 +225,7 @@ enum Step {
 impl<S> Seat<'_, S> {
     fn step(&self, prediction_tried: bool) -> Step {
         let mut state = self.board.lock();
+        self.board.consult_note(&mut state);
         let now = Instant::now();
         if let (Some(typical), false) = (state.typical, prediction_tried) {
             let at = self.joined + typical;
@@ -212,8 +246,14 @@ impl<S> Seat<'_, S> {
     fn settled(&self, observed_at: Instant) {
         let mut state = self.board.lock();
         let took = observed_at.saturating_duration_since(self.joined);
-        state.typical = Some(state.typical.map_or(took, |t| t.min(took)));
+        let typical = state.typical.map_or(took, |t| t.min(took));
+        state.typical = Some(typical);
         state.quiet_listings = 0;
+        if let Some(note) = &self.board.note {
+            if note.read().is_none_or(|shared| typical < shared) {
+                note.write(typical);
+            }
+        }
     }
 }
 
@@ -378,6 +418,7 @@ where
                     return Some(Arc::clone(latest));
                 }
             }
+            board.consult_note(&mut state);
             if may_predict && state.typical.is_some() {
                 // A prediction is available now: the wait reads at its own time instead.
                 return None;
@@ -474,11 +515,23 @@ async fn sleep_until(ctx: &Ctx, at: Instant) -> bool {
     }
 }
 
+/// The host note of a board's kind, if the boards share their typical times.
+type NoteOf = dyn Fn(&'static str) -> Option<HostNote> + Send + Sync;
+
 /// One board per kind of wait, made on first use: a client keeps one of these per account.
-#[derive(Debug)]
 pub struct Boards<S> {
     interval: Duration,
     boards: Mutex<HashMap<&'static str, Arc<StatusBoard<S>>>>,
+    note_of: Option<Box<NoteOf>>,
+}
+
+impl<S> std::fmt::Debug for Boards<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Boards")
+            .field("interval", &self.interval)
+            .field("shares_typical", &self.note_of.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<S> Boards<S> {
@@ -486,7 +539,18 @@ impl<S> Boards<S> {
         Boards {
             interval,
             boards: Mutex::new(HashMap::new()),
+            note_of: None,
         }
+    }
+
+    /// Boards that share their typical times with the other processes of the host through the
+    /// note `note_of(kind)` gives (see the module documentation).
+    pub fn sharing_typical(
+        mut self,
+        note_of: impl Fn(&'static str) -> Option<HostNote> + Send + Sync + 'static,
+    ) -> Self {
+        self.note_of = Some(Box::new(note_of));
+        self
     }
 
     /// The board of `kind` ("RUNNING", "deleted", ...).
@@ -495,11 +559,10 @@ impl<S> Boards<S> {
             .boards
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        Arc::clone(
-            boards
-                .entry(kind)
-                .or_insert_with(|| Arc::new(StatusBoard::new(self.interval))),
-        )
+        Arc::clone(boards.entry(kind).or_insert_with(|| {
+            let note = self.note_of.as_ref().and_then(|note_of| note_of(kind));
+            Arc::new(StatusBoard::new(self.interval).with_note(note))
+        }))
     }
 }
 

@@ -15,6 +15,7 @@ use tracing::debug;
 
 use super::error::describe;
 use super::host_gate::{HostGate, Origin};
+use super::host_note::HostNote;
 use super::redact::{redact_parsed, redact_url};
 use super::retry::{
     backoff, error_is_retryable, parse_retry_after, status_is_retryable, transport_kind,
@@ -182,6 +183,16 @@ impl HttpClient {
             }),
             priority: self.priority,
         })
+    }
+
+    /// A note for the other provider processes of this user and host that send to the base
+    /// URL's origin; `None` without a request interval (nothing is shared across processes then)
+    /// or when the gate directory cannot be used.
+    pub fn host_note(&self, name: &str) -> Option<HostNote> {
+        let url = reqwest::Url::parse(&self.inner.base_url).ok()?;
+        let origin = Origin::of(&url)?;
+        let gate = self.inner.spacer.hosts()?;
+        Some(HostNote::new(gate, &origin, name))
     }
 
     /// The base URL as configured, without trailing slashes.

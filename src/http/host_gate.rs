@@ -60,6 +60,11 @@ impl Origin {
             stem: file_stem(url.scheme(), host, port),
         })
     }
+
+    /// The origin's part of the names of its files.
+    pub(crate) fn stem(&self) -> &str {
+        &self.stem
+    }
 }
 
 /// `https_api.example.com_443`. Only `[a-z0-9.-]` stays as is in the host; every other byte
@@ -119,6 +124,10 @@ impl HostGate {
                 None
             }
         }
+    }
+
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// A gate in `dir`, which must exist.

@@ -22,6 +22,7 @@
 mod client;
 mod error;
 mod host_gate;
+mod host_note;
 pub mod lenient;
 mod message;
 pub mod path;
@@ -38,6 +39,7 @@ use std::time::Duration;
 pub use client::{HttpClient, HttpResponse};
 pub use error::{HttpError, TransportKind};
 pub use host_gate::HOST_GATE_DIR_ENV;
+pub use host_note::HostNote;
 pub use message::error_message;
 pub use redact::redact_url;
 pub use retry::RetryPolicy;

@@ -116,6 +116,11 @@ impl Spacer {
         }
     }
 
+    /// The cross-process gate, when this client spaces its requests.
+    pub(crate) fn hosts(&self) -> Option<&HostGate> {
+        self.hosts.as_ref()
+    }
+
     /// Waits for this client's next turn to send to `origin` and returns it with the time spent
     /// waiting. Foreground requests are served in arrival order; background ones in arrival
     /// order among themselves, whenever no foreground request waits.

@@ -209,6 +209,43 @@ async fn an_early_prediction_falls_back_to_polling() {
 }
 
 #[tokio::test]
+async fn another_process_learns_the_typical_time_from_the_host_note() {
+    let dir = std::env::temp_dir().join(format!("clusterform-board-note-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let note = || Some(HostNote::in_dir(&dir, "typical.note"));
+    let stop = CancellationToken::new();
+    let ctx = ctx(&stop);
+
+    // The first process: one object, which settles after about 40 ms.
+    let first = StatusBoard::new(Duration::from_millis(5))
+        .with_backoff(quick())
+        .with_note(note());
+    let api = Api::default();
+    let settle = Duration::from_millis(40);
+    wait_for(&first, &ctx, &api, "o0", Some(Instant::now() + settle))
+        .await
+        .unwrap();
+    assert!(note().unwrap().read().is_some());
+
+    // The second process has learned nothing itself: its concurrent waits read at the typical
+    // time instead of listing.
+    let second = StatusBoard::new(Duration::from_millis(5))
+        .with_backoff(quick())
+        .with_note(note());
+    let api = Api::default();
+    let ready_at = Instant::now() + settle;
+    let waits = (1..4).map(|n| {
+        let id = format!("o{n}");
+        let (board, api, ctx) = (&second, &api, &ctx);
+        async move { wait_for(board, ctx, api, &id, Some(ready_at)).await }
+    });
+    let results = join_all(waits).await;
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(api.lists(), 0, "{} listings", api.lists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
 async fn a_failing_listing_sends_the_waits_to_their_own_objects() {
     let board = StatusBoard::new(Duration::from_millis(5)).with_backoff(quick());
     let api = Api::default();

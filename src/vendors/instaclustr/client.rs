@@ -480,9 +480,15 @@ impl InstaclustrClient {
         }
     }
 
-    /// Tells the waits the API's request interval, the pause between shared listings.
+    /// Tells the waits the API's request interval, the pause between shared listings. The
+    /// interval's slots are shared by every process of the host, and so is what the waits learn
+    /// of the typical provisioning time.
     pub fn with_request_interval(mut self, interval: Duration) -> Self {
-        self.boards = Arc::new(waits::boards(interval));
+        let http = self.http.clone();
+        self.boards = Arc::new(
+            waits::boards(interval)
+                .sharing_typical(move |kind| http.host_note(&format!("typical-{kind}"))),
+        );
         self
     }
 
